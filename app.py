@@ -1,0 +1,13 @@
+"""CIFAR-10 CNN Explorer: `streamlit run app.py`."""
+
+import streamlit as st
+
+st.set_page_config(page_title="CIFAR-10 CNN Explorer", page_icon=":material/grid_view:",
+                   layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/dataset.py", title="Dataset", icon=":material/photo_library:"),
+]
+
+st.navigation(PAGES).run()

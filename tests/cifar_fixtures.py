@@ -1,0 +1,99 @@
+"""Tiny CIFAR-10 archives in the official formats, generated for tests.
+
+The real dataset is never copied into the tests: these archives hold random pixels in
+the exact layout of the official files (python pickles or binary records), so the
+loader's real code paths run on them.
+"""
+
+import io
+import pickle
+import tarfile
+from pathlib import Path
+
+import numpy as np
+
+CLASS_NAMES = [
+    "airplane", "automobile", "bird", "cat", "deer",
+    "dog", "frog", "horse", "ship", "truck",
+]
+
+
+def random_batch(count, seed):
+    """Return (rows, labels): uint8 (count, 3072) in R, G, B plane order, and int labels."""
+    generator = np.random.default_rng(seed)
+    rows = generator.integers(0, 256, size=(count, 3072), dtype=np.uint8)
+    labels = [int(label) for label in np.arange(count) % 10]
+    return rows, labels
+
+
+def python_batch_bytes(rows, labels, batch_label="training batch"):
+    """Pickle one batch exactly as the official python-version files do."""
+    batch = {
+        b"batch_label": batch_label.encode(),
+        b"labels": list(labels),
+        b"data": rows,
+        b"filenames": [f"image_{index}.png".encode() for index in range(len(labels))],
+    }
+    return pickle.dumps(batch, protocol=2)
+
+
+def binary_batch_bytes(rows, labels):
+    """One label byte then 3072 pixel bytes per image, as in the binary version."""
+    records = np.concatenate(
+        [np.asarray(labels, dtype=np.uint8)[:, None], rows], axis=1
+    )  # (count, 3073)
+    return records.tobytes()
+
+
+def _add(tar, name, payload):
+    info = tarfile.TarInfo(name)
+    info.size = len(payload)
+    tar.addfile(info, io.BytesIO(payload))
+
+
+def write_archive(path, *, per_batch=20, test_count=20, fmt="python", seed=0,
+                  skip=(), overrides=None):
+    """Write a tiny CIFAR-10 ``.tar.gz`` at ``path`` and return the arrays it holds.
+
+    ``skip`` names members to leave out (e.g. ``"test_batch"``); ``overrides`` maps a
+    member name to raw bytes to store instead (e.g. a malicious pickle).
+    Returns ``(x_train, y_train, x_test, y_test)`` as the loader should decode them.
+    """
+    overrides = overrides or {}
+    path = Path(path)
+    folder = "cifar-10-batches-py" if fmt == "python" else "cifar-10-batches-bin"
+    members = {}
+    train_rows, train_labels = [], []
+    for number in range(1, 6):
+        rows, labels = random_batch(per_batch, seed + number)
+        train_rows.append(rows)
+        train_labels += labels
+        name = f"data_batch_{number}" if fmt == "python" else f"data_batch_{number}.bin"
+        members[name] = rows, labels
+    test_rows, test_labels = random_batch(test_count, seed + 100)
+    members["test_batch" if fmt == "python" else "test_batch.bin"] = test_rows, test_labels
+
+    with tarfile.open(path, "w:gz") as tar:
+        for name, (rows, labels) in members.items():
+            if name in skip:
+                continue
+            if name in overrides:
+                payload = overrides[name]
+            elif fmt == "python":
+                payload = python_batch_bytes(rows, labels)
+            else:
+                payload = binary_batch_bytes(rows, labels)
+            _add(tar, f"{folder}/{name}", payload)
+        if fmt == "python" and "batches.meta" not in skip:
+            meta = {b"label_names": [name.encode() for name in CLASS_NAMES],
+                    b"num_cases_per_batch": per_batch, b"num_vis": 3072}
+            _add(tar, f"{folder}/batches.meta",
+                 overrides.get("batches.meta", pickle.dumps(meta, protocol=2)))
+        if fmt == "binary" and "batches.meta.txt" not in skip:
+            _add(tar, f"{folder}/batches.meta.txt", ("\n".join(CLASS_NAMES) + "\n").encode())
+
+    def to_images(rows):
+        return np.concatenate(rows).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)  # (N, 32, 32, 3)
+
+    return (to_images(train_rows), np.array(train_labels),
+            to_images([test_rows]), np.array(test_labels))
