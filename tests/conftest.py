@@ -37,9 +37,18 @@ def tiny_archive(tmp_path):
     return path, arrays
 
 
+@pytest.fixture(scope="session")
+def session_cache_dir(tmp_path_factory):
+    """One decoded-dataset cache for the whole test session: the real archive is parsed once."""
+    return tmp_path_factory.mktemp("cifar-cache")
+
+
 @pytest.fixture(autouse=True)
-def isolated_dirs(tmp_path, monkeypatch):
+def isolated_dirs(tmp_path, monkeypatch, session_cache_dir):
     """Keep every test's caches and runs out of the user's home and the project."""
-    monkeypatch.setenv("CIFAR10_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("CIFAR10_CACHE_DIR", str(session_cache_dir))
     monkeypatch.setenv("CIFAR_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
+    real = real_dataset_path()
+    if real is not None:
+        monkeypatch.setenv("CIFAR10_PATH", str(real))
