@@ -52,3 +52,23 @@ def isolated_dirs(tmp_path, monkeypatch, session_cache_dir):
     real = real_dataset_path()
     if real is not None:
         monkeypatch.setenv("CIFAR10_PATH", str(real))
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path(tmp_path_factory):
+    """An untrained ``tiny`` model saved as ``tiny.keras`` with its JSON card in a temp models dir."""
+    from cifar_core import models  # Imported here: Keras loads only for tests that need a model.
+
+    directory = tmp_path_factory.mktemp("models")
+    model = models.build_model("tiny", seed=0)
+    path = models.save_model(model, directory / "tiny.keras")
+    models.write_model_card(path, architecture="tiny", recipe="tests/conftest.py (untrained)",
+                            epochs=0, test_accuracy=0.1, parameters=model.count_params())
+    return path
+
+
+@pytest.fixture
+def models_dir(tiny_model_path, monkeypatch):
+    """A models directory holding the tiny model, set as $CIFAR_MODELS_DIR so pages find it."""
+    monkeypatch.setenv("CIFAR_MODELS_DIR", str(tiny_model_path.parent))
+    return tiny_model_path.parent

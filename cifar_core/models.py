@@ -1,0 +1,199 @@
+"""CNN architectures by name, and saving/loading them as ``.keras`` files.
+
+Every model follows one contract so the pages can treat them alike (docs/architecture.md):
+a functional model starting at ``keras.Input((32, 32, 3))`` that takes raw uint8-valued
+images, rescales them to 0-1 in a layer named ``rescaling``, names its convolutions
+``conv1``, ``conv2``, ... (ordinary ``Conv2D``), its pooling ``pool1``, ..., its dense
+layers ``dense1``, ... and ends in a 10-way softmax named ``probabilities``.
+``model.name`` is the architecture name, which is how ``load_model`` recognises ours.
+
+- ``seed``: the seed notebook's CNN, layer for layer (2,915,114 trainable parameters).
+- ``fast``: an airbench-style network for time-to-accuracy on a CPU: a fixed 2x2
+  whitening convolution, batch norm after pooling, GELU, global max pooling.
+- ``tiny``: two small convolutions; an epoch on the full set takes seconds, for demos.
+"""
+
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+from cifar_core.backend import keras
+
+layers = keras.layers
+
+IMAGE_SHAPE = (32, 32, 3)
+NUM_CLASSES = 10
+
+
+class ModelError(Exception):
+    """A file that is not a model, or a model that is not one of our architectures."""
+
+
+def _input_and_rescaling():
+    """The shared stem: raw 0-255 pixels in, 0-1 floats out (inside the model)."""
+    images = keras.Input(IMAGE_SHAPE, name="images")
+    return images, layers.Rescaling(1.0 / 255, name="rescaling")(images)
+
+
+def build_seed():
+    """The seed notebook's CNN: three conv pairs (32, 64, 128), dropout 0.2, two MaxNorm dense layers."""
+    images, x = _input_and_rescaling()
+    dropout_index = 0
+
+    def dropout(tensor):
+        nonlocal dropout_index
+        dropout_index += 1
+        return layers.Dropout(0.2, name=f"dropout{dropout_index}")(tensor)
+
+    for pair, filters in enumerate((32, 64, 128)):
+        first, second = 2 * pair + 1, 2 * pair + 2
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv{first}")(x)
+        x = dropout(x)
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv{second}")(x)
+        x = layers.MaxPooling2D(2, name=f"pool{pair + 1}")(x)
+    x = layers.Flatten(name="flatten")(x)  # (4, 4, 128) -> (2048,)
+    x = dropout(x)
+    x = layers.Dense(1024, activation="relu", kernel_constraint=keras.constraints.MaxNorm(3),
+                     name="dense1")(x)
+    x = dropout(x)
+    x = layers.Dense(512, activation="relu", kernel_constraint=keras.constraints.MaxNorm(3),
+                     name="dense2")(x)
+    x = dropout(x)
+    probabilities = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
+    return keras.Model(images, probabilities, name="seed")
+
+
+#: Widths of the fast network: the whitening conv, then three blocks of two convs each.
+FAST_WHITENING_FILTERS = 24  # 12 eigen-patches of 2x2x3 pixels, each with both signs
+FAST_WIDTHS = (64, 128, 256)
+
+
+def build_fast():
+    """An airbench-style CNN: fixed whitening conv, then conv-pool-BN-GELU-conv-BN-GELU blocks.
+
+    ``conv1`` is a 2x2 whitening convolution whose kernel ``training.init_whitening`` sets
+    from the training images' patch covariance and freezes; it decorrelates the pixels so
+    the later layers learn quickly. Batch norm after each pooling keeps large learning
+    rates stable; global max pooling keeps the head small (see README's benchmarks).
+    """
+    images, x = _input_and_rescaling()
+    x = layers.Conv2D(FAST_WHITENING_FILTERS, 2, padding="valid", name="conv1")(x)  # -> 31x31
+    x = layers.Activation("gelu", name="gelu1")(x)
+    conv_index, norm_index = 1, 0
+    for block, width in enumerate(FAST_WIDTHS, start=1):
+        for position in range(2):
+            conv_index += 1
+            x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"conv{conv_index}")(x)
+            if position == 0:
+                x = layers.MaxPooling2D(2, name=f"pool{block}")(x)  # 31->15->7->3
+            norm_index += 1
+            x = layers.BatchNormalization(momentum=0.6, epsilon=1e-5, name=f"batchnorm{norm_index}")(x)
+            x = layers.Activation("gelu", name=f"gelu{norm_index + 1}")(x)
+    x = layers.GlobalMaxPooling2D(name=f"pool{len(FAST_WIDTHS) + 1}")(x)  # (3, 3, 256) -> (256,)
+    logits = layers.Dense(NUM_CLASSES, use_bias=False, name="dense1")(x)
+    # Airbench scales the logits down so the softmax starts soft; a layer keeps it savable.
+    scaled = layers.Rescaling(1.0 / 9, name="logit_scale")(logits)
+    probabilities = layers.Activation("softmax", name="probabilities")(scaled)
+    return keras.Model(images, probabilities, name="fast")
+
+
+def build_tiny():
+    """Two small conv blocks and a linear head: an epoch of 50,000 images in seconds."""
+    images, x = _input_and_rescaling()
+    x = layers.Conv2D(16, 3, padding="same", activation="relu", name="conv1")(x)
+    x = layers.MaxPooling2D(2, name="pool1")(x)  # -> 16x16
+    x = layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2")(x)
+    x = layers.MaxPooling2D(2, name="pool2")(x)  # -> 8x8
+    x = layers.GlobalAveragePooling2D(name="pool3")(x)  # (8, 8, 32) -> (32,)
+    probabilities = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
+    return keras.Model(images, probabilities, name="tiny")
+
+
+ARCHITECTURES = {"seed": build_seed, "fast": build_fast, "tiny": build_tiny}
+
+
+def build_model(name, seed=None):
+    """A fresh, uncompiled model of architecture ``name``; ``seed`` fixes its initial weights."""
+    if name not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {name!r}; choose one of {sorted(ARCHITECTURES)}")
+    if seed is not None:
+        keras.utils.set_random_seed(int(seed))
+    return ARCHITECTURES[name]()
+
+
+def conv_layer_names(model):
+    """Names of the model's Conv2D layers in order (``conv1``, ``conv2``, ...)."""
+    return [layer.name for layer in model.layers if isinstance(layer, layers.Conv2D)]
+
+
+def save_model(model, path):
+    """Write ``model`` to ``path`` (.keras) atomically: a reader never sees half a file."""
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"model path must end in .keras: {path}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(suffix=".keras", dir=path.parent, prefix=".tmp-")
+    os.close(handle)
+    try:
+        model.save(temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+    return path
+
+
+def load_model(path):
+    """Load one of our models from a ``.keras`` file with ``safe_mode=True``.
+
+    Raises ModelError when the file is missing, is not a Keras archive, or holds a model
+    that is not one of ``ARCHITECTURES`` with the contract's input and output.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"no model file at {path}")
+    if path.suffix != ".keras" or not zipfile.is_zipfile(path):
+        raise ModelError(f"{path} is not a .keras model file")
+    try:
+        model = keras.models.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises many types for corrupt or foreign files.
+        raise ModelError(f"could not load {path}: {error}") from error
+    _check_ours(model, path)
+    return model
+
+
+def _check_ours(model, path):
+    """ModelError unless ``model`` has our name, input shape, and probabilities output."""
+    if model.name not in ARCHITECTURES:
+        raise ModelError(f"{path} holds model {model.name!r}, not one of {sorted(ARCHITECTURES)}")
+    names = {layer.name for layer in model.layers}
+    if tuple(model.input_shape[1:]) != IMAGE_SHAPE or "rescaling" not in names \
+            or model.layers[-1].name != "probabilities" \
+            or tuple(model.output_shape[1:]) != (NUM_CLASSES,):
+        raise ModelError(f"{path} holds a {model.name!r} model without our input/output layout")
+
+
+def write_model_card(model_path, *, recipe, epochs, test_accuracy, architecture, parameters,
+                     date=None):
+    """Write the JSON card ``NAME.json`` beside ``NAME.keras`` that ``catalog`` reads.
+
+    Fields: architecture, recipe (the command that trained it), epochs, test_accuracy
+    (a 0-1 float), date (ISO, UTC) and parameters (count of weights).
+    """
+    import datetime
+    import json
+
+    card = {
+        "architecture": architecture,
+        "recipe": recipe,
+        "epochs": int(epochs),
+        "test_accuracy": None if test_accuracy is None else round(float(test_accuracy), 4),
+        "date": date or datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "parameters": int(parameters),
+    }
+    card_path = Path(model_path).with_suffix(".json")
+    temporary = card_path.with_name(f".tmp-{card_path.name}")
+    temporary.write_text(json.dumps(card, indent=2) + "\n")
+    os.replace(temporary, card_path)
+    return card_path
