@@ -1,0 +1,174 @@
+"""Safe decoding of uploaded images and preprocessing to the 32x32 input a model sees.
+
+Uploads are untrusted bytes. Decoding is restricted to a short list of formats, refuses
+decompression bombs, truncated and empty files, and turns every odd mode (16-bit,
+palette with transparency, alpha, CMYK, grayscale) into plain 8-bit RGB the way a person
+would expect to see it. Every failure is an ``ImageError`` naming the file, so a page
+can show one message per bad file and still classify the others.
+
+Used by the Classify page (uploads, camera) and the Layers page (an uploaded image).
+"""
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps
+
+#: Pillow format names we decode; anything else is refused before any decoder runs.
+ALLOWED_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")
+
+#: File-name extensions for ``st.file_uploader(type=...)`` matching ``ALLOWED_FORMATS``.
+UPLOAD_TYPES = ("png", "jpg", "jpeg", "bmp", "gif", "webp")
+
+#: Largest image accepted, in pixels (width x height): about a 40-megapixel photo.
+#: A 10 MB PNG of one colour can declare billions of pixels; it is refused from its header.
+MAX_PIXELS = 40_000_000
+
+#: Largest file accepted, in bytes (Streamlit's own upload cap is 10 MB).
+MAX_BYTES = 20 * 1024 * 1024
+
+#: Side of the square image the models take.
+MODEL_SIZE = 32
+
+#: Ways to make a photo square before shrinking it: keep the centre, or keep everything.
+SQUARE_MODES = ("crop", "pad")
+
+
+class ImageError(ValueError):
+    """An upload that cannot be used as an image; the message names the file and why."""
+
+
+def decode_image(data, name, *, max_side=None):
+    """Decode the bytes of one uploaded file into an 8-bit RGB ``PIL.Image``.
+
+    ``name`` is only used in error messages. With ``max_side`` the result is shrunk so
+    that its longer side is at most that many pixels (JPEGs are then decoded at reduced
+    scale, which is several times faster for phone photos); the model only needs 32x32.
+    Raises ``ImageError`` for anything that is not a usable PNG, JPEG, BMP, GIF or WebP.
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"decode_image expects bytes, got {type(data).__name__}")
+    if len(data) == 0:
+        raise ImageError(f"{name}: the file is empty (0 bytes).")
+    if len(data) > MAX_BYTES:
+        raise ImageError(f"{name}: the file is {len(data) / 2**20:.1f} MB; "
+                         f"the limit is {MAX_BYTES / 2**20:.0f} MB.")
+    if max_side is not None and (int(max_side) != max_side or max_side < MODEL_SIZE):
+        raise ValueError(f"max_side must be an integer of at least {MODEL_SIZE}, got {max_side!r}")
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between MAX_IMAGE_PIXELS and twice that; refuse those too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS))
+            _check_size(image, name)
+            if max_side is not None and image.format == "JPEG":
+                image.draft("RGB", (max_side, max_side))  # decode at 1/2, 1/4 or 1/8 scale
+            image.seek(0)  # the first frame of an animated GIF or WebP
+            image.load()  # truncated and corrupt files fail here, not later on the page
+            image = ImageOps.exif_transpose(image)
+            rgb = _to_rgb(image)
+    except ImageError:
+        raise
+    except Image.UnidentifiedImageError:
+        raise ImageError(f"{name}: not a PNG, JPEG, BMP, GIF or WebP image.") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"{name}: the image is too large to decode safely "
+                         f"(more than {MAX_PIXELS:,} pixels).") from None
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError) as error:
+        # Pillow's decoders report truncated or corrupt data with any of these.
+        raise ImageError(f"{name}: the image data is truncated or corrupt ({error}).") from None
+    if max_side is not None and max(rgb.size) > max_side:
+        rgb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return rgb
+
+
+def _check_size(image, name):
+    """Refuse an image from its header when it declares too many pixels to decode safely."""
+    width, height = image.size
+    if width < 1 or height < 1:
+        raise ImageError(f"{name}: the image has no pixels ({width}x{height}).")
+    if width * height > MAX_PIXELS:
+        raise ImageError(f"{name}: the image is {width}x{height} pixels; the limit is "
+                         f"{MAX_PIXELS:,} pixels.")
+
+
+def _to_rgb(image):
+    """Convert any decoded mode to 8-bit RGB; transparent parts become white."""
+    if image.mode.startswith("I") or image.mode == "F":
+        return Image.fromarray(_high_depth_to_uint8(image)).convert("RGB")  # uint8 (H, W) -> L
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")  # the palette's transparent entry becomes alpha
+    elif image.mode in ("P", "1", "CMYK", "YCbCr"):
+        image = image.convert("RGB")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def _high_depth_to_uint8(image):
+    """16-bit (or 32-bit integer / float) grayscale scaled to 0..255 rather than clipped."""
+    values = np.asarray(image, dtype=np.float64)
+    if image.mode.startswith("I;16") or (image.mode == "I" and values.max(initial=0) > 255):
+        values = values / 257.0  # 0..65535 -> 0..255
+    elif image.mode == "F" and values.max(initial=0) <= 1.0:
+        values = values * 255.0  # floats in 0..1
+    return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    """The steps from a decoded photo to the model input, kept so a page can show each."""
+
+    original: Image.Image  # RGB, any size
+    square: Image.Image  # RGB, side = max or min of the original's sides
+    model_input: np.ndarray  # uint8 (32, 32, 3), what the model is given
+
+
+def preprocess(image, mode="crop"):
+    """Make ``image`` square (centre ``crop`` or ``pad``), then shrink it to 32x32."""
+    square = make_square(image, mode)
+    # LANCZOS averages over every source pixel (no aliasing); reducing_gap first box-
+    # shrinks big photos by an integer factor, which is much faster and looks the same.
+    small = square.resize((MODEL_SIZE, MODEL_SIZE), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    model_input = np.asarray(small, dtype=np.uint8)  # (32, 32, 3)
+    return Preprocessed(original=image, square=square, model_input=model_input)
+
+
+def to_model_input(image, mode="crop"):
+    """The uint8 (32, 32, 3) array a model sees for ``image`` (see ``preprocess``)."""
+    return preprocess(image, mode).model_input
+
+
+def make_square(image, mode="crop"):
+    """A square RGB copy of ``image``.
+
+    ``crop`` keeps the centred square (CIFAR-10 photos are centred on their object);
+    ``pad`` keeps the whole picture and fills the sides with the mean colour of its
+    border, which distracts a CNN less than black bars would.
+    """
+    if mode not in SQUARE_MODES:
+        raise ValueError(f"mode must be one of {SQUARE_MODES}, got {mode!r}")
+    if image.mode != "RGB":
+        raise ValueError(f"expected an RGB image (use decode_image), got mode {image.mode!r}")
+    width, height = image.size
+    if width == height:
+        return image.copy()
+    if mode == "crop":
+        side = min(width, height)
+        left, top = (width - side) // 2, (height - side) // 2
+        return image.crop((left, top, left + side, top + side))
+    side = max(width, height)
+    canvas = Image.new("RGB", (side, side), border_color(image))
+    canvas.paste(image, ((side - width) // 2, (side - height) // 2))
+    return canvas
+
+
+def border_color(image):
+    """The mean RGB colour of an image's outermost rows and columns, as an int tuple."""
+    pixels = np.asarray(image, dtype=np.float64)  # (H, W, 3)
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])  # (2H+2W, 3)
+    return tuple(int(round(value)) for value in border.mean(axis=0))
