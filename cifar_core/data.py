@@ -1,0 +1,367 @@
+"""Find, verify, download, parse and cache CIFAR-10 (NumPy only, no TensorFlow).
+
+``load_cifar10()`` looks for the dataset in this order and uses the first it finds:
+1. the ``path`` argument, 2. ``$CIFAR10_PATH``, 3. Keras's caches (``$KERAS_HOME`` or
+``~/.keras``, ``datasets/...``), 4. our cache (``cache_dir()``), 5. a download of the
+official archive into our cache. A source is a ``.tar.gz`` (python or binary version) or
+an extracted ``cifar-10-batches-py`` / ``cifar-10-batches-bin`` folder.
+
+The first load of a source parses it (restricted unpickler, see ``cifar_core.batches``)
+and writes the decoded arrays as ``.npy`` files to ``cache_dir()/decoded/<key>/``, where
+the key comes from the source's path, size and modification time. Later loads
+memory-map those files, which takes milliseconds instead of seconds. A cache entry that
+fails its checks (sizes, shapes, sampled CRC) is rebuilt.
+
+Progress callbacks are ``progress(stage, done, total)`` with stage ``"download"``
+(bytes; total 0 when the server does not say), ``"parse"`` (batches) or ``"cache"``
+(decoded files written).
+"""
+
+import hashlib
+import os
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+import warnings
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from cifar_core import decoded_cache
+from cifar_core.batches import (
+    CLASS_NAMES, DatasetError, parse_binary_batch, parse_binary_meta,
+    parse_python_batch, parse_python_meta, rows_to_images,
+)
+
+__all__ = [
+    "CLASS_NAMES", "DatasetError", "Cifar10", "OFFICIAL_URL", "OFFICIAL_MD5",
+    "load_cifar10", "find_cifar10", "download_cifar10", "cache_dir",
+]
+
+OFFICIAL_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+OFFICIAL_MD5 = "c58f30108f718f92721af3b95e74349a"
+#: File name of the python-version archive, as downloaded and as looked for in caches.
+ARCHIVE_NAME = "cifar-10-python.tar.gz"
+_DOWNLOAD_CHUNK = 1 << 20  # bytes per read while downloading
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The member names of one official format."""
+
+    folder: str
+    train: tuple
+    test: str
+    meta: str
+    parse_batch: object
+    parse_meta: object
+
+    @property
+    def members(self):
+        return (*self.train, self.test, self.meta)
+
+
+_LAYOUTS = (
+    _Layout("cifar-10-batches-py", tuple(f"data_batch_{n}" for n in range(1, 6)),
+            "test_batch", "batches.meta", parse_python_batch, parse_python_meta),
+    _Layout("cifar-10-batches-bin", tuple(f"data_batch_{n}.bin" for n in range(1, 6)),
+            "test_batch.bin", "batches.meta.txt", parse_binary_batch, parse_binary_meta),
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Cifar10:
+    """The dataset: uint8 images (N, 32, 32, 3) and int64 labels (N,), all read-only."""
+
+    x_train: np.ndarray = field(repr=False)
+    y_train: np.ndarray = field(repr=False)
+    x_test: np.ndarray = field(repr=False)
+    y_test: np.ndarray = field(repr=False)
+    class_names: tuple = CLASS_NAMES
+    source: str = ""
+
+    def split(self, name):
+        """Return ``(images, labels)`` of the "train" or "test" split."""
+        if name == "train":
+            return self.x_train, self.y_train
+        if name == "test":
+            return self.x_test, self.y_test
+        raise ValueError(f"split must be 'train' or 'test', got {name!r}")
+
+
+def cache_dir():
+    """Our cache folder: ``$CIFAR10_CACHE_DIR`` or ``~/.cache/cifar10-explorer``."""
+    configured = os.environ.get("CIFAR10_CACHE_DIR")
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "cifar10-explorer"
+
+
+def _cache_root(override):
+    return Path(override).expanduser() if override is not None else cache_dir()
+
+
+def _implicit_candidates(cache_root):
+    """Places a dataset may already sit without anyone saying so, in search order."""
+    keras_home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()
+    keras_datasets = keras_home / "datasets"
+    return [
+        keras_datasets / "cifar-10-batches-py-target" / "cifar-10-batches-py",
+        keras_datasets / "cifar-10-batches-py",
+        keras_datasets / "cifar-10-batches-py-target_archive",  # Keras 3's download
+        keras_datasets / "cifar-10-batches-py.tar.gz",  # Keras 2's download
+        keras_datasets / ARCHIVE_NAME,
+        cache_root / ARCHIVE_NAME,
+        cache_root / "cifar-10-binary.tar.gz",
+        cache_root / "cifar-10-batches-py",
+        cache_root / "cifar-10-batches-bin",
+    ]
+
+
+def _looks_complete(path):
+    """A file, or a folder holding (directly or one level down) a test batch."""
+    if path.is_file():
+        return True
+    return path.is_dir() and _folder_layout(path, quiet=True) is not None
+
+
+def _search(path, cache_root):
+    """Return ``(source or None, places looked)``; an explicit path must exist."""
+    for explicit, where in ((path, "path argument"),
+                            (os.environ.get("CIFAR10_PATH") or None, "CIFAR10_PATH")):
+        if explicit is not None:
+            explicit = Path(explicit).expanduser()
+            if not explicit.exists():
+                raise DatasetError(f"{explicit}: does not exist (given as {where})")
+            return explicit, [explicit]
+    candidates = _implicit_candidates(cache_root)
+    for candidate in candidates:
+        if _looks_complete(candidate):
+            return candidate, candidates
+    return None, candidates
+
+
+def find_cifar10(path=None, *, cache_dir=None):
+    """The source ``load_cifar10`` would use, without loading or downloading; None if none.
+
+    Raises DatasetError when ``path`` or ``$CIFAR10_PATH`` names something missing.
+    """
+    return _search(path, _cache_root(cache_dir))[0]
+
+
+def _md5_of(path):
+    digest = hashlib.md5()
+    with open(path, "rb") as file:
+        for chunk in iter(lambda: file.read(_DOWNLOAD_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def download_cifar10(url=OFFICIAL_URL, md5=OFFICIAL_MD5, *, cache_dir=None, progress=None):
+    """Download the archive at ``url`` into our cache and return its path.
+
+    The bytes go to a temporary file next to the target; only a complete download whose
+    MD5 matches is moved into place (``os.replace``), so no partial file is ever left.
+    An existing file with the right MD5 is reused.
+    """
+    if not isinstance(md5, str) or len(md5) != 32:
+        raise ValueError(f"md5 must be 32 hex digits, got {md5!r}")
+    md5 = md5.lower()
+    name = url.rstrip("/").rsplit("/", 1)[-1]
+    target = _cache_root(cache_dir) / (name if name.endswith((".tar.gz", ".tgz")) else ARCHIVE_NAME)
+    if target.is_file() and _md5_of(target) == md5:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".download-", suffix=".part", dir=target.parent)
+    try:
+        digest = hashlib.md5()
+        with os.fdopen(handle, "wb") as file:
+            done, total = _stream(url, file, digest, progress)
+            file.flush()
+            os.fsync(file.fileno())
+        if total and done != total:
+            raise DatasetError(
+                f"{url}: connection dropped after {done} of {total} bytes; try again"
+            )
+        if digest.hexdigest() != md5:
+            raise DatasetError(
+                f"{url}: wrong checksum: MD5 {digest.hexdigest()}, expected {md5} "
+                f"({done} bytes received); the download was discarded"
+            )
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return target
+
+
+def _stream(url, file, digest, progress):
+    """Copy the response body to ``file``; return ``(bytes received, Content-Length or 0)``."""
+    done = total = 0
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            total = int(response.headers.get("Content-Length") or 0)
+            if progress:
+                progress("download", 0, total)
+            while chunk := response.read(_DOWNLOAD_CHUNK):
+                file.write(chunk)
+                digest.update(chunk)
+                done += len(chunk)
+                if progress:
+                    progress("download", done, total)
+    except urllib.error.HTTPError as error:
+        raise DatasetError(f"{url}: download failed: HTTP {error.code} {error.reason}") from None
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        if total and done < total:
+            reason = f"connection dropped after {done} of {total} bytes ({reason})"
+        raise DatasetError(f"{url}: download failed: {reason}") from None
+    except Exception as error:  # noqa: BLE001 - http.client.IncompleteRead and kin
+        raise DatasetError(
+            f"{url}: download failed after {done} of {total or '?'} bytes: {error!r}"
+        ) from None
+    return done, total
+
+
+def _folder_layout(folder, quiet=False):
+    """Return ``(layout, batches folder)`` for an extracted folder (or one level above)."""
+    for layout in _LAYOUTS:
+        for candidate in (folder, folder / layout.folder):
+            if (candidate / layout.test).is_file() or (candidate / layout.train[0]).is_file():
+                return layout, candidate
+    if quiet:
+        return None
+    raise DatasetError(
+        f"{folder}: no CIFAR-10 batch files (expected data_batch_1..5 and test_batch, "
+        "or the .bin versions, in it or in a cifar-10-batches-py subfolder)"
+    )
+
+
+def _source_files(source):
+    """The files whose contents make up a source: the archive, or the batch files."""
+    if not source.is_dir():
+        return [source]
+    layout, batches = _folder_layout(source)
+    return [batches / name for name in layout.members if (batches / name).is_file()]
+
+
+def _folder_members(folder):
+    """Yield ``(layout, member name, label for messages, payload)`` from an extracted folder."""
+    layout, batches = _folder_layout(folder)
+    for name in layout.members:
+        file = batches / name
+        if not file.is_file():
+            raise DatasetError(f"{file}: missing (the folder must hold {', '.join(layout.members)})")
+        yield layout, name, str(file), file.read_bytes()
+
+
+def _archive_members(archive):
+    """Yield ``(layout, member name, label, payload)`` from a tar archive, in one pass.
+
+    Members are read by name as the stream passes them, never extracted to disk, so a
+    hostile member name cannot write anywhere. Unknown members are skipped.
+    """
+    by_folder = {layout.folder: layout for layout in _LAYOUTS}
+    try:
+        with tarfile.open(archive, "r|*") as tar:
+            for member in tar:
+                folder, _, name = member.name.removeprefix("./").rpartition("/")
+                layout = by_folder.get(folder)
+                if layout is None or name not in layout.members:
+                    continue
+                label = f"{archive} (member {member.name})"
+                if not member.isfile():
+                    raise DatasetError(f"{label}: not a regular file")
+                yield layout, name, label, tar.extractfile(member).read()
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
+        raise DatasetError(
+            f"{archive}: truncated or corrupt archive ({error}); download it again"
+        ) from None
+
+
+def parse_source(source, *, progress=None, expected_counts=(50000, 10000)):
+    """Parse a source (archive or folder) into a dict of the four arrays, validated."""
+    source = Path(source)
+    members = _folder_members(source) if source.is_dir() else _archive_members(source)
+    parsed, layout_used, class_names = {}, None, None
+    batch_count = 6  # five training batches and one test batch
+    if progress:
+        progress("parse", 0, batch_count)
+    for layout, name, label, payload in members:
+        if layout_used not in (None, layout):
+            raise DatasetError(f"{label}: mixes the python and binary formats")
+        if name in parsed or (name == layout.meta and class_names is not None):
+            raise DatasetError(f"{label}: appears twice")
+        layout_used = layout
+        if name == layout.meta:
+            class_names = layout.parse_meta(payload, label)
+            continue
+        parsed[name] = layout.parse_batch(payload, label)
+        if progress:
+            progress("parse", len(parsed), batch_count)
+    if layout_used is None:
+        raise DatasetError(
+            f"{source}: no CIFAR-10 batches found (expected cifar-10-batches-py/ or "
+            "cifar-10-batches-bin/ members)"
+        )
+    missing = [name for name in layout_used.members
+               if name not in parsed and not (name == layout_used.meta and class_names)]
+    if missing:
+        raise DatasetError(f"{source}: missing {', '.join(missing)}")
+    train_rows = np.concatenate([parsed[name][0] for name in layout_used.train])  # (N, 3072)
+    arrays = {
+        "x_train": rows_to_images(train_rows),
+        "y_train": np.concatenate([parsed[name][1] for name in layout_used.train]),
+        "x_test": rows_to_images(parsed[layout_used.test][0]),
+        "y_test": parsed[layout_used.test][1],
+    }
+    _check_counts(arrays, expected_counts, source)
+    return arrays
+
+
+def _check_counts(arrays, expected_counts, source):
+    if expected_counts is None:
+        return
+    counts = (len(arrays["y_train"]), len(arrays["y_test"]))
+    if counts != tuple(expected_counts):
+        raise DatasetError(
+            f"{source}: {counts[0]} training and {counts[1]} test images, expected "
+            f"{expected_counts[0]} and {expected_counts[1]}"
+        )
+
+
+def load_cifar10(path=None, *, progress=None, cache_dir=None, download=True,
+                 expected_counts=(50000, 10000)):
+    """Find (or download), verify and load CIFAR-10; see the module docstring for the order.
+
+    ``expected_counts`` is (training images, test images), or None to accept any counts
+    (tiny test archives). Returns a ``Cifar10`` whose arrays are read-only.
+    """
+    if expected_counts is not None and (
+            len(expected_counts) != 2 or any(int(n) <= 0 for n in expected_counts)):
+        raise ValueError(f"expected_counts must be two positive counts or None, got {expected_counts!r}")
+    cache_root = _cache_root(cache_dir)
+    source, searched = _search(path, cache_root)
+    if source is None:
+        if not download:
+            places = "\n".join(f"  - {place}" for place in searched)
+            raise DatasetError(
+                f"CIFAR-10 not found. Looked in:\n{places}\nSet CIFAR10_PATH to the "
+                f"archive or folder, put {ARCHIVE_NAME} in {cache_root}, or allow the download."
+            )
+        source = download_cifar10(cache_dir=cache_root, progress=progress)
+    entry = decoded_cache.entry_for(source, _source_files(source), cache_root)
+    arrays = decoded_cache.read(entry)
+    if arrays is None:
+        arrays = parse_source(source, progress=progress, expected_counts=expected_counts)
+        try:
+            decoded_cache.write(entry, arrays, source, progress=progress)
+            arrays = decoded_cache.read(entry) or arrays
+        except OSError as error:
+            warnings.warn(f"{entry}: could not write the decoded cache ({error}); "
+                          "the next start will parse the archive again", stacklevel=2)
+    _check_counts(arrays, expected_counts, source)
+    for array in arrays.values():
+        array.flags.writeable = False
+    return Cifar10(**arrays, class_names=CLASS_NAMES, source=str(source))
