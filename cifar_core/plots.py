@@ -166,3 +166,19 @@ def pixel_values_figure(values, *, top=0, left=0, decimals=0, title=None):
                          xaxis=dict(title="column", side="top", dtick=1),
                          yaxis=dict(title="row", autorange="reversed", dtick=1))
     return figure
+
+
+def colorize_signed(values, *, colormap="RdBu_r"):
+    """Map signed float arrays (N, H, W) to RGB uint8 (N, H, W, 3), zero at the centre.
+
+    One symmetric scale -max|v|..+max|v| for all arrays, so with the default map positive
+    weights are red, negative blue and zero white (for filters, where the sign matters).
+    """
+    values = np.asarray(values, dtype=np.float32)
+    if values.ndim != 3:
+        raise ValueError(f"colorize_signed expects (N, H, W) arrays, got shape {values.shape}")
+    limit = float(np.abs(values).max()) or 1.0
+    indices = np.clip((values / limit + 1) / 2 * 255, 0, 255).round().astype(np.uint8)
+    if colormap not in _COLORMAPS:
+        _COLORMAPS[colormap] = _colormap_table(colormap)
+    return _COLORMAPS[colormap][indices]

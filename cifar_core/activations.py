@@ -1,0 +1,246 @@
+"""Looking inside a CNN: feature maps, layer facts, receptive fields and filters.
+
+The feature-map extractor is one Keras model with an output per conv/pool layer, built
+once per model and traced once with ``tf.function``: a Functional model called eagerly
+costs ~20 ms per image in per-layer overhead, the traced call ~2-3 ms (bench_layers.py).
+Everything else here is NumPy on the arrays it returns, so pages only draw.
+"""
+
+import collections
+import threading
+
+import numpy as np
+import pandas as pd
+
+from cifar_core import plots
+from cifar_core.backend import keras, tf
+
+#: Layer types that keep a spatial grid and so get feature maps and a receptive field.
+CONV_TYPES = (keras.layers.Conv2D,)
+POOL_TYPES = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
+
+
+def stage_layer_names(model):
+    """Names of the conv and pooling layers in forward order (conv1, conv2, pool1, ...)."""
+    return [layer.name for layer in model.layers if isinstance(layer, CONV_TYPES + POOL_TYPES)]
+
+
+def conv_names(model):
+    """Names of the Conv2D layers in forward order."""
+    return [layer.name for layer in model.layers if isinstance(layer, CONV_TYPES)]
+
+
+def _layer(model, name):
+    try:
+        return model.get_layer(name)
+    except ValueError:
+        raise ValueError(f"model {model.name!r} has no layer named {name!r}") from None
+
+
+class Extractor:
+    """Calls ``model`` once and returns the outputs of the named layers.
+
+    ``input_names`` adds the *input* of those layers under ``"NAME.input"`` (the
+    convolution explainer needs what conv1 sees: the rescaled image).
+    """
+
+    def __init__(self, model, names, input_names=()):
+        tensors = {name: _layer(model, name).output for name in names}
+        tensors.update({f"{name}.input": _layer(model, name).input for name in input_names})
+        self.names = list(tensors)
+        self.input_shape = tuple(model.input.shape[1:])
+        self._model = keras.Model(model.input, [tensors[name] for name in self.names])
+        signature = tf.TensorSpec((None,) + self.input_shape, tf.float32)
+        self._forward = tf.function(lambda batch: self._model(batch, training=False),
+                                    input_signature=[signature])
+
+    def __call__(self, images):
+        """Activations for one image (H, W, 3) or a batch (N, H, W, 3) of raw 0-255 pixels.
+
+        Returns a dict name -> float32 array with the batch axis (N, ...) kept.
+        """
+        images = np.asarray(images)
+        if images.ndim == len(self.input_shape):
+            images = images[None]  # (H, W, 3) -> (1, H, W, 3)
+        if images.shape[1:] != self.input_shape:
+            raise ValueError(f"expected images of shape {self.input_shape}, got {images.shape[1:]}")
+        outputs = self._forward(tf.constant(images, dtype=tf.float32))
+        return {name: output.numpy() for name, output in zip(self.names, outputs)}
+
+
+_EXTRACTORS = collections.OrderedDict()
+_EXTRACTORS_LOCK = threading.Lock()
+_EXTRACTORS_KEPT = 16
+
+
+def extractor(model):
+    """The cached extractor for every conv/pool layer, the probabilities and conv inputs.
+
+    Kept per model object (the model is held too, so its id cannot be reused); the
+    least recently used ones are dropped beyond a few models.
+    """
+    with _EXTRACTORS_LOCK:
+        entry = _EXTRACTORS.get(id(model))
+        if entry is not None and entry[0] is model:
+            _EXTRACTORS.move_to_end(id(model))
+            return entry[1]
+    names = stage_layer_names(model) + ["probabilities"]
+    built = Extractor(model, names, input_names=conv_names(model))
+    with _EXTRACTORS_LOCK:
+        _EXTRACTORS[id(model)] = (model, built)
+        while len(_EXTRACTORS) > _EXTRACTORS_KEPT:
+            _EXTRACTORS.popitem(last=False)
+    return built
+
+
+# --- layer facts ------------------------------------------------------------------------
+
+def _pair(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+
+def receptive_fields(model):
+    """Receptive field (size, jump) in input pixels of every spatial layer, by name.
+
+    ``size`` is how many input pixels (along one side) can influence one output value;
+    ``jump`` is how far apart in input pixels two neighbouring outputs are. Each layer
+    with kernel k, stride s and dilation d grows the field by (k - 1) * d * jump_in.
+    Layers that keep the grid (rescaling, batch norm, activations) pass it through.
+    """
+    size, jump = 1, 1
+    fields = {}
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, CONV_TYPES):
+            kernel, stride = _pair(layer.kernel_size)[0], _pair(layer.strides)[0]
+            dilation = _pair(layer.dilation_rate)[0]
+        elif isinstance(layer, POOL_TYPES):
+            kernel, stride, dilation = _pair(layer.pool_size)[0], _pair(layer.strides)[0], 1
+        elif len(layer.output.shape) == 4:
+            kernel, stride, dilation = 1, 1, 1
+        else:
+            break  # Flatten / Dense / global pooling: every output sees the whole image.
+        size += (kernel - 1) * dilation * jump
+        jump *= stride
+        fields[layer.name] = (size, jump)
+    return fields
+
+
+def _shape_text(shape):
+    return " x ".join(str(dimension) for dimension in shape)
+
+
+def layer_table(model):
+    """One row per layer: name, type, output shape, parameters, receptive field."""
+    fields = receptive_fields(model)
+    image_side = model.input.shape[1]
+    rows = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        field = fields.get(layer.name)
+        rows.append({
+            "layer": layer.name,
+            "type": type(layer).__name__,
+            "output shape": _shape_text(layer.output.shape[1:]),
+            "parameters": int(layer.count_params()),
+            "receptive field": (f"{min(field[0], image_side)} x {min(field[0], image_side)}"
+                                if field else "whole image"),
+        })
+    return pd.DataFrame(rows)
+
+
+def layer_facts(model, name):
+    """Output shape (without batch), parameter count and receptive-field side of a layer."""
+    layer = _layer(model, name)
+    field = receptive_fields(model).get(name, (model.input.shape[1], None))
+    return {"output_shape": tuple(layer.output.shape[1:]), "parameters": int(layer.count_params()),
+            "receptive_field": field[0]}
+
+
+# --- feature maps as pictures -----------------------------------------------------------
+
+def channel_order(maps, sort_by_mean=True):
+    """Channel indices of (H, W, C) maps, strongest mean activation first if asked."""
+    channels = np.arange(maps.shape[-1])
+    if not sort_by_mean:
+        return channels
+    return np.argsort(-maps.mean(axis=(0, 1)), kind="stable")
+
+
+def _columns(count):
+    return int(np.ceil(np.sqrt(count * 2)))  # about twice as wide as tall, for wide pages
+
+
+def feature_map_mosaic(maps, *, per_map=False, sort_by_mean=True, tile_pixels=64, columns=None):
+    """All feature maps (H, W, C) of one image as one colour-mapped mosaic image.
+
+    Returns (mosaic uint8 (rows*tile, columns*tile, 3), channel order used). Maps are
+    upscaled with nearest neighbour to about ``tile_pixels`` so small maps stay crisp.
+    """
+    maps = np.asarray(maps, dtype=np.float32)
+    if maps.ndim != 3:
+        raise ValueError(f"expected (H, W, C) feature maps, got shape {maps.shape}")
+    order = channel_order(maps, sort_by_mean)
+    colored = plots.colorize(maps.transpose(2, 0, 1)[order], per_map=per_map)  # (C, H, W, 3)
+    scale = max(1, tile_pixels // maps.shape[0])
+    columns = columns or _columns(len(order))
+    return plots.mosaic(colored, columns, gap=2, scale=scale), order
+
+
+def strongest_map(maps):
+    """(channel, map (H, W)) of the channel with the highest mean activation."""
+    channel = int(np.argmax(maps.mean(axis=(0, 1))))
+    return channel, maps[:, :, channel]
+
+
+def overview_tiles(activations, names, *, tile_pixels=96):
+    """For each layer name: (caption, uint8 RGB tile) of its strongest feature map."""
+    tiles = []
+    for name in names:
+        maps = activations[name][0]  # (1, H, W, C) -> (H, W, C)
+        channel, strongest = strongest_map(maps)
+        scale = max(1, tile_pixels // strongest.shape[0])
+        tile = plots.upscale(plots.colorize(strongest[None])[0], scale)
+        tiles.append((f"{name} · {_shape_text(maps.shape)} · map {channel}", tile))
+    return tiles
+
+
+# --- filters ----------------------------------------------------------------------------
+
+def kernel_and_bias(model, name):
+    """The weights of a conv layer: kernel (kh, kw, in, out) and bias (out,) as float32."""
+    layer = _layer(model, name)
+    if not isinstance(layer, CONV_TYPES):
+        raise ValueError(f"layer {name!r} is a {type(layer).__name__}, not a convolution")
+    kernel = layer.kernel.numpy().astype(np.float32)
+    bias = (layer.bias.numpy().astype(np.float32) if layer.use_bias
+            else np.zeros(kernel.shape[-1], np.float32))
+    return kernel, bias
+
+
+def rgb_filter_images(kernel):
+    """First-layer filters (kh, kw, 3, out) as RGB patches (out, kh, kw, 3) uint8.
+
+    Each filter is stretched to its own min..max, so its colour pattern is visible
+    regardless of its size; grey means "weights about equal".
+    """
+    if kernel.ndim != 4 or kernel.shape[2] != 3:
+        raise ValueError(f"expected a (kh, kw, 3, filters) kernel, got shape {kernel.shape}")
+    filters = kernel.transpose(3, 0, 1, 2)  # (out, kh, kw, 3)
+    low = filters.min(axis=(1, 2, 3), keepdims=True)
+    high = filters.max(axis=(1, 2, 3), keepdims=True)
+    return np.round((filters - low) / np.maximum(high - low, 1e-12) * 255).astype(np.uint8)
+
+
+def filter_mosaic(kernel, filter_index, *, tile_pixels=36):
+    """One filter of a deeper layer as a mosaic of its (kh, kw) slices, one per input channel.
+
+    Shared, zero-centred colour scale: red weights excite, blue inhibit.
+    """
+    if not 0 <= filter_index < kernel.shape[-1]:
+        raise ValueError(f"filter {filter_index} out of range 0..{kernel.shape[-1] - 1}")
+    slices = kernel[:, :, :, filter_index].transpose(2, 0, 1)  # (in, kh, kw)
+    scale = max(1, tile_pixels // kernel.shape[0])
+    return plots.mosaic(plots.colorize_signed(slices), _columns(len(slices)), gap=2, scale=scale)

@@ -1,0 +1,132 @@
+"""Which test images excite each filter most, computed once per model and kept on disk.
+
+One pass over the test images records, for every conv/pool layer at once, each
+channel's peak (spatial maximum) activation per image: a (N, channels) table per layer.
+The peak is reduced inside the traced model, so only (batch, channels) numbers leave
+TensorFlow. Every layer shares the pass, so choosing another layer later is free.
+The table is saved in the cache folder under a key of the model file's path, size and
+modification time and of the images, so it is recomputed only when either changes.
+"""
+
+import hashlib
+import os
+import tempfile
+import threading
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from cifar_core import activations, data
+from cifar_core.backend import keras, tf
+
+#: Images per forward pass: big enough to amortise call overhead, small enough for RAM.
+BATCH_SIZE = 500
+
+
+def peak_activations(model, images, names=None, *, batch_size=BATCH_SIZE, progress=None):
+    """For each layer name: float32 (N, channels), the max of each map over positions.
+
+    ``images`` are raw uint8 (N, H, W, 3); ``progress(stage, done, total)`` is called
+    after every batch (the data module's progress convention).
+    """
+    names = list(names or activations.stage_layer_names(model))
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size!r}")
+    peaks_model = keras.Model(model.input, [  # (N, H, W, C) -> (N, C) per layer
+        keras.ops.max(model.get_layer(name).output, axis=(1, 2)) for name in names])
+    signature = tf.TensorSpec((None,) + tuple(model.input.shape[1:]), tf.float32)
+    forward = tf.function(lambda batch: peaks_model(batch, training=False),
+                          input_signature=[signature])
+    parts = {name: [] for name in names}
+    total = len(images)
+    for start in range(0, total, batch_size):
+        batch = tf.constant(images[start:start + batch_size], dtype=tf.float32)
+        for name, peak in zip(names, forward(batch)):
+            parts[name].append(peak.numpy())
+        if progress is not None:
+            progress("peak activations", min(start + batch_size, total), total)
+    return {name: np.concatenate(chunks) for name, chunks in parts.items()}
+
+
+def top_images(peaks, filter_index, count=16):
+    """(indices, peak values) of the ``count`` images with the highest peak for a filter."""
+    if not 0 <= filter_index < peaks.shape[1]:
+        raise ValueError(f"filter {filter_index} out of range 0..{peaks.shape[1] - 1}")
+    column = peaks[:, filter_index]
+    indices = np.argsort(-column, kind="stable")[:count]
+    return indices, column[indices]
+
+
+def cache_path(model_path, images):
+    """Where the peaks of the model at ``model_path`` over ``images`` are stored."""
+    model_path = Path(model_path).resolve()
+    status = model_path.stat()
+    images_key = f"{images.shape}:{zlib.crc32(np.ascontiguousarray(images)):08x}"
+    key = f"{model_path}:{status.st_size}:{status.st_mtime_ns}:{images_key}"
+    digest = hashlib.sha1(key.encode()).hexdigest()[:16]
+    return data.cache_dir() / "top-activations" / f"{model_path.stem}-{digest}.npz"
+
+
+def load_or_compute(model, model_path, images, *, progress=None):
+    """Peaks read from the cache folder, or computed and saved there (atomically)."""
+    path = cache_path(model_path, images)
+    try:
+        with np.load(path) as stored:
+            return {name: stored[name] for name in stored.files}
+    except (OSError, ValueError, KeyError):
+        pass  # Missing or unreadable: compute it again.
+    peaks = peak_activations(model, images, progress=progress)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(suffix=".npz", dir=path.parent, prefix=".tmp-")
+        with os.fdopen(handle, "wb") as file:
+            np.savez(file, **peaks)
+        os.replace(temporary, path)
+    except OSError:
+        pass  # A read-only cache only costs recomputation next time.
+    return peaks
+
+
+class PeakJob:
+    """``load_or_compute`` in a daemon thread, for pages: start once, poll ``snapshot``.
+
+    The thread never touches Streamlit; it only updates the fields read by snapshot.
+    """
+
+    def __init__(self, model, model_path, images):
+        self._arguments = (model, model_path, images)
+        self._lock = threading.Lock()
+        self._thread = None
+        self._state = {"state": "waiting", "done": 0, "total": len(images), "error": None}
+        self.result = None
+
+    def start(self):
+        """Start the computation unless it is running or finished; returns self."""
+        with self._lock:
+            if self._thread is None or self._state["state"] == "failed":
+                self._state.update(state="running", error=None)
+                self._thread = threading.Thread(target=self._run, daemon=True,
+                                                name="top-activations")
+                self._thread.start()
+        return self
+
+    def _progress(self, stage, done, total):
+        with self._lock:
+            self._state.update(done=done, total=total)
+
+    def _run(self):
+        try:
+            result = load_or_compute(*self._arguments, progress=self._progress)
+        except Exception as error:  # Reported on the page instead of killing the thread.
+            with self._lock:
+                self._state.update(state="failed", error=f"{type(error).__name__}: {error}")
+            return
+        self.result = result
+        with self._lock:
+            self._state.update(state="done", done=self._state["total"])
+
+    def snapshot(self):
+        """A copy of {state: waiting|running|done|failed, done, total, error}."""
+        with self._lock:
+            return dict(self._state)

@@ -1,0 +1,150 @@
+"""Feature-map extractor, layer facts, receptive fields, filters and mosaics."""
+
+import numpy as np
+import pytest
+
+from cifar_core import activations, models
+from cifar_core.backend import keras
+
+layers = keras.layers
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    return models.build_model("tiny", seed=0)
+
+
+@pytest.fixture(scope="module")
+def images():
+    return np.random.default_rng(0).integers(0, 256, size=(3, 32, 32, 3), dtype=np.uint8)
+
+
+def strided_model():
+    """A tiny named mock on (8, 8, 3): stride 2, 'valid' padding, dilation and average pooling."""
+    inputs = keras.Input((8, 8, 3))
+    x = layers.Rescaling(1 / 255, name="rescaling")(inputs)
+    x = layers.Conv2D(4, 3, strides=2, padding="same", activation="relu", name="conv1")(x)  # 4x4
+    x = layers.Conv2D(4, 2, padding="valid", dilation_rate=1, name="conv2")(x)  # 3x3
+    x = layers.BatchNormalization(name="norm")(x)
+    x = layers.AveragePooling2D(3, strides=1, name="pool1")(x)  # 1x1
+    x = layers.Flatten()(x)
+    outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="strided")
+
+
+def test_stage_names_follow_the_forward_order(tiny_model):
+    assert activations.stage_layer_names(tiny_model) == ["conv1", "pool1", "conv2", "pool2"]
+    assert activations.conv_names(tiny_model) == models.conv_layer_names(tiny_model)
+
+
+def test_extractor_names_and_shapes(tiny_model, images):
+    outputs = activations.extractor(tiny_model)(images)
+    assert {name: value.shape for name, value in outputs.items()} == {
+        "conv1": (3, 32, 32, 16), "pool1": (3, 16, 16, 16), "conv2": (3, 16, 16, 32),
+        "pool2": (3, 8, 8, 32), "probabilities": (3, 10),
+        "conv1.input": (3, 32, 32, 3), "conv2.input": (3, 16, 16, 16),
+    }
+    single = activations.extractor(tiny_model)(images[0])
+    assert single["conv1"].shape == (1, 32, 32, 16)
+
+
+def test_extractor_is_built_once_per_model(tiny_model):
+    assert activations.extractor(tiny_model) is activations.extractor(tiny_model)
+
+
+def test_extractor_equals_a_manual_forward_pass_layer_by_layer(tiny_model, images):
+    outputs = activations.extractor(tiny_model)(images)
+    tensor = images.astype(np.float32)
+    for layer in tiny_model.layers[1:]:  # skip the InputLayer
+        if layer.name == "conv1":
+            np.testing.assert_allclose(outputs["conv1.input"], tensor, rtol=1e-6)
+        tensor = layer(tensor, training=False).numpy()
+        if layer.name in outputs:
+            np.testing.assert_allclose(outputs[layer.name], tensor, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(outputs["probabilities"].sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_extractor_rejects_wrong_shapes(tiny_model):
+    with pytest.raises(ValueError, match="expected images of shape"):
+        activations.extractor(tiny_model)(np.zeros((1, 28, 28, 3), np.uint8))
+    with pytest.raises(ValueError, match="no layer named 'conv9'"):
+        activations.Extractor(tiny_model, ["conv9"])
+
+
+@pytest.mark.parametrize("architecture, expected", [
+    ("tiny", {"conv1": (3, 1), "pool1": (4, 2), "conv2": (8, 2), "pool2": (10, 4)}),
+    ("seed", {"conv1": (3, 1), "conv2": (5, 1), "pool1": (6, 2), "conv3": (10, 2),
+              "conv4": (14, 2), "pool2": (16, 4), "conv5": (24, 4), "conv6": (32, 4),
+              "pool3": (36, 8)}),
+])
+def test_receptive_fields(architecture, expected):
+    fields = activations.receptive_fields(models.build_model(architecture, seed=0))
+    assert {name: fields[name] for name in expected} == expected
+
+
+def test_receptive_fields_with_strides_and_passthrough_layers():
+    fields = activations.receptive_fields(strided_model())
+    assert fields["conv1"] == (3, 2)
+    assert fields["conv2"] == (5, 2)  # 3 + (2 - 1) * 2
+    assert fields["norm"] == (5, 2)
+    assert fields["pool1"] == (9, 2)  # 5 + (3 - 1) * 2
+
+
+def test_layer_table_lists_every_layer(tiny_model):
+    table = activations.layer_table(tiny_model)
+    assert list(table.columns) == ["layer", "type", "output shape", "parameters", "receptive field"]
+    row = table.set_index("layer").loc["conv1"]
+    assert (row["type"], row["output shape"], row["parameters"], row["receptive field"]) == \
+        ("Conv2D", "32 x 32 x 16", 3 * 3 * 3 * 16 + 16, "3 x 3")
+    assert table["parameters"].sum() == tiny_model.count_params()
+    assert table.set_index("layer").loc["probabilities", "receptive field"] == "whole image"
+    facts = activations.layer_facts(tiny_model, "conv2")
+    assert facts == {"output_shape": (16, 16, 32), "parameters": 3 * 3 * 16 * 32 + 32,
+                     "receptive_field": 8}
+
+
+def test_feature_map_mosaic_sorts_by_mean_and_tiles():
+    maps = np.zeros((4, 4, 3), np.float32)
+    maps[:, :, 1] = 2.0
+    maps[:, :, 2] = 1.0
+    picture, order = activations.feature_map_mosaic(maps, tile_pixels=8, columns=3)
+    assert list(order) == [1, 2, 0]
+    assert picture.shape == (8, 3 * 8 + 2 * 2, 3) and picture.dtype == np.uint8
+    _, unsorted = activations.feature_map_mosaic(maps, sort_by_mean=False)
+    assert list(unsorted) == [0, 1, 2]
+    with pytest.raises(ValueError, match="feature maps"):
+        activations.feature_map_mosaic(np.zeros((4, 4)))
+
+
+def test_overview_tiles_pick_the_strongest_map(tiny_model, images):
+    outputs = activations.extractor(tiny_model)(images[:1])
+    tiles = activations.overview_tiles(outputs, ["conv1", "pool2"], tile_pixels=64)
+    (caption, tile), (pool_caption, pool_tile) = tiles
+    channel = int(np.argmax(outputs["conv1"][0].mean(axis=(0, 1))))
+    assert caption == f"conv1 · 32 x 32 x 16 · map {channel}"
+    assert tile.shape == (64, 64, 3) and pool_tile.shape == (64, 64, 3)
+    assert pool_caption.startswith("pool2 · 8 x 8 x 32")
+
+
+def test_filters(tiny_model):
+    kernel, bias = activations.kernel_and_bias(tiny_model, "conv1")
+    assert kernel.shape == (3, 3, 3, 16) and bias.shape == (16,)
+    patches = activations.rgb_filter_images(kernel)
+    assert patches.shape == (16, 3, 3, 3) and patches.dtype == np.uint8
+    assert patches.reshape(16, -1).min(axis=1).tolist() == [0] * 16
+    deeper, _ = activations.kernel_and_bias(tiny_model, "conv2")
+    picture = activations.filter_mosaic(deeper, 5, tile_pixels=9)
+    assert picture.ndim == 3 and picture.shape[2] == 3
+    with pytest.raises(ValueError, match="filter 32 out of range"):
+        activations.filter_mosaic(deeper, 32)
+    with pytest.raises(ValueError, match="not a convolution"):
+        activations.kernel_and_bias(tiny_model, "pool1")
+    with pytest.raises(ValueError, match="kernel"):
+        activations.rgb_filter_images(deeper)
+
+
+def test_works_after_a_keras_save_and_reload(tiny_model, images, tmp_path):
+    path = models.save_model(tiny_model, tmp_path / "tiny.keras")
+    reloaded = models.load_model(path)
+    np.testing.assert_allclose(activations.extractor(reloaded)(images)["conv2"],
+                               activations.extractor(tiny_model)(images)["conv2"], rtol=1e-6)

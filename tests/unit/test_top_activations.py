@@ -1,0 +1,82 @@
+"""Peak activations over a set of images, the top images per filter, the disk cache, the job."""
+
+import time
+
+import numpy as np
+import pytest
+
+from cifar_core import activations, models, top_activations
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    return models.build_model("tiny", seed=0)
+
+
+@pytest.fixture(scope="module")
+def images():
+    return np.random.default_rng(0).integers(0, 256, size=(23, 32, 32, 3), dtype=np.uint8)
+
+
+def test_peaks_are_the_spatial_maxima_of_every_stage(tiny_model, images):
+    peaks = top_activations.peak_activations(tiny_model, images, batch_size=10)
+    outputs = activations.extractor(tiny_model)(images)
+    assert list(peaks) == activations.stage_layer_names(tiny_model)
+    for name, table in peaks.items():
+        assert table.shape == (23, outputs[name].shape[-1])
+        np.testing.assert_allclose(table, outputs[name].max(axis=(1, 2)), rtol=1e-5, atol=1e-6)
+
+
+def test_progress_is_reported_per_batch(tiny_model, images):
+    calls = []
+    top_activations.peak_activations(tiny_model, images, ["conv2"], batch_size=10,
+                                     progress=lambda *call: calls.append(call))
+    assert calls == [("peak activations", 10, 23), ("peak activations", 20, 23),
+                     ("peak activations", 23, 23)]
+    with pytest.raises(ValueError, match="batch_size"):
+        top_activations.peak_activations(tiny_model, images, batch_size=0)
+
+
+def test_top_images_sorted_by_peak():
+    peaks = np.array([[1.0, 5.0], [3.0, 4.0], [2.0, 6.0]], np.float32)
+    indices, values = top_activations.top_images(peaks, 0, count=2)
+    assert indices.tolist() == [1, 2] and values.tolist() == [3.0, 2.0]
+    with pytest.raises(ValueError, match="filter 2 out of range 0..1"):
+        top_activations.top_images(peaks, 2)
+
+
+def test_disk_cache_round_trip_and_invalidation(tiny_model, images, tmp_path):
+    path = models.save_model(tiny_model, tmp_path / "tiny.keras")
+    first = top_activations.load_or_compute(tiny_model, path, images)
+    cached = top_activations.cache_path(path, images)
+    assert cached.exists()
+    calls = []
+    again = top_activations.load_or_compute(tiny_model, path, images,
+                                            progress=lambda *call: calls.append(call))
+    assert calls == []  # Read from disk, not recomputed.
+    for name in first:
+        np.testing.assert_array_equal(first[name], again[name])
+    assert top_activations.cache_path(path, images[:5]) != cached
+    models.save_model(tiny_model, path)  # A retrained model file gets a new key.
+    assert top_activations.cache_path(path, images) != cached
+
+
+def test_job_runs_in_the_background(tiny_model, images, tmp_path):
+    path = models.save_model(tiny_model, tmp_path / "tiny.keras")
+    job = top_activations.PeakJob(tiny_model, path, images)
+    assert job.snapshot()["state"] == "waiting"
+    job.start().start()  # A second start is a no-op.
+    deadline = time.monotonic() + 60
+    while job.snapshot()["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job.snapshot() == {"state": "done", "done": 23, "total": 23, "error": None}
+    assert job.result["conv1"].shape == (23, 16)
+
+
+def test_job_reports_failures(tmp_path, images, tiny_model):
+    job = top_activations.PeakJob(tiny_model, tmp_path / "missing.keras", images).start()
+    deadline = time.monotonic() + 30
+    while job.snapshot()["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    snapshot = job.snapshot()
+    assert snapshot["state"] == "failed" and "missing.keras" in snapshot["error"]
