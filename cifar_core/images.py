@@ -32,6 +32,9 @@ MAX_BYTES = 20 * 1024 * 1024
 #: Side of the square image the models take.
 MODEL_SIZE = 32
 
+#: Longest side kept for display when a page decodes an upload (the model needs 32).
+DISPLAY_MAX_SIDE = 1024
+
 #: Ways to make a photo square before shrinking it: keep the centre, or keep everything.
 SQUARE_MODES = ("crop", "pad")
 
@@ -138,6 +141,32 @@ def preprocess(image, mode="crop"):
     return Preprocessed(original=image, square=square, model_input=model_input)
 
 
+@dataclass(frozen=True)
+class Upload:
+    """One uploaded file that decoded: its name, its bytes and its preprocessing steps."""
+
+    name: str
+    data: bytes
+    steps: Preprocessed
+
+
+def prepare_uploads(files, mode="crop", *, max_side=DISPLAY_MAX_SIDE):
+    """Decode and preprocess many ``(name, bytes)`` files; a bad file never stops the rest.
+
+    Returns ``(uploads, errors)``: an ``Upload`` per good file and an ``ImageError`` per
+    bad one, each in the order given.
+    """
+    uploads, errors = [], []
+    for name, data in files:
+        try:
+            image = decode_image(data, name, max_side=max_side)
+        except ImageError as error:
+            errors.append(error)
+            continue
+        uploads.append(Upload(name=name, data=bytes(data), steps=preprocess(image, mode)))
+    return uploads, errors
+
+
 def to_model_input(image, mode="crop"):
     """The uint8 (32, 32, 3) array a model sees for ``image`` (see ``preprocess``)."""
     return preprocess(image, mode).model_input
@@ -150,21 +179,54 @@ def make_square(image, mode="crop"):
     ``pad`` keeps the whole picture and fills the sides with the mean colour of its
     border, which distracts a CNN less than black bars would.
     """
-    if mode not in SQUARE_MODES:
-        raise ValueError(f"mode must be one of {SQUARE_MODES}, got {mode!r}")
     if image.mode != "RGB":
         raise ValueError(f"expected an RGB image (use decode_image), got mode {image.mode!r}")
-    width, height = image.size
-    if width == height:
+    left, top, side = square_box(image.size, mode)
+    if side == image.width == image.height:
         return image.copy()
     if mode == "crop":
-        side = min(width, height)
-        left, top = (width - side) // 2, (height - side) // 2
         return image.crop((left, top, left + side, top + side))
-    side = max(width, height)
     canvas = Image.new("RGB", (side, side), border_color(image))
-    canvas.paste(image, ((side - width) // 2, (side - height) // 2))
+    canvas.paste(image, (-left, -top))
     return canvas
+
+
+def square_box(size, mode="crop"):
+    """(left, top, side): where the square lies in the original's pixel coordinates.
+
+    For ``crop`` the square is inside the image; for ``pad`` it is larger, so left or
+    top is negative (the padding lies outside the original).
+    """
+    if mode not in SQUARE_MODES:
+        raise ValueError(f"mode must be one of {SQUARE_MODES}, got {mode!r}")
+    width, height = size
+    if mode == "crop":
+        side = min(width, height)
+        return (width - side) // 2, (height - side) // 2, side
+    side = max(width, height)
+    return -((side - width) // 2), -((side - height) // 2), side
+
+
+def map_to_original(values, size, mode="crop"):
+    """A per-pixel map of the model input (h, w) stretched onto the original image.
+
+    Returns float32 (height, width) for ``size`` = (width, height), resized bilinearly;
+    pixels the model never saw (outside a centre crop) are NaN. Used to lay a heat map
+    over the uploaded photo rather than over the 32x32 input only.
+    """
+    values = np.asarray(values, dtype=np.float32)
+    if values.ndim != 2:
+        raise ValueError(f"expected a 2-D map, got shape {values.shape}")
+    left, top, side = square_box(size, mode)
+    width, height = size
+    stretched = np.asarray(Image.fromarray(values, mode="F").resize(
+        (side, side), Image.Resampling.BILINEAR))  # (side, side)
+    result = np.full((height, width), np.nan, dtype=np.float32)
+    # The overlap of the square [left, left + side) with the image [0, width), per axis.
+    x0, y0 = max(left, 0), max(top, 0)
+    x1, y1 = min(left + side, width), min(top + side, height)
+    result[y0:y1, x0:x1] = stretched[y0 - top:y1 - top, x0 - left:x1 - left]
+    return result
 
 
 def border_color(image):

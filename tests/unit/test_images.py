@@ -201,3 +201,39 @@ def test_unknown_square_mode_is_a_value_error(mode):
 def test_non_rgb_image_is_a_value_error():
     with pytest.raises(ValueError, match="RGB"):
         images.to_model_input(Image.new("L", (40, 40)))
+
+
+@pytest.mark.parametrize("size, mode, box", [
+    ((64, 32), "crop", (16, 0, 32)),
+    ((32, 64), "crop", (0, 16, 32)),
+    ((64, 32), "pad", (0, -16, 64)),
+    ((40, 40), "pad", (0, 0, 40)),
+])
+def test_square_box(size, mode, box):
+    assert images.square_box(size, mode) == box
+
+
+def test_map_to_original_marks_cropped_away_pixels_as_nan():
+    heat = np.ones((32, 32), dtype=np.float32)
+    spread = images.map_to_original(heat, (64, 32), "crop")  # width 64, height 32
+    assert spread.shape == (32, 64)
+    assert np.isnan(spread[:, :16]).all() and np.isnan(spread[:, 48:]).all()
+    np.testing.assert_allclose(spread[:, 16:48], 1.0)
+
+
+def test_map_to_original_drops_the_padding():
+    heat = np.zeros((2, 2), dtype=np.float32)
+    heat[0] = 1.0  # the top half of the square is padding for a wide image
+    spread = images.map_to_original(heat, (60, 20), "pad")  # square 60, image rows 20..39
+    assert spread.shape == (20, 60) and not np.isnan(spread).any()
+    assert spread[0].mean() > spread[-1].mean()
+
+
+def test_prepare_uploads_keeps_going_past_bad_files():
+    files = [("good.png", encode(halves(), "PNG")), ("bad.png", b"nope"),
+             ("empty.jpg", b""), ("good.jpg", encode(halves(), "JPEG"))]
+    uploads, errors = images.prepare_uploads(files, "pad")
+    assert [upload.name for upload in uploads] == ["good.png", "good.jpg"]
+    assert [str(error).split(":")[0] for error in errors] == ["bad.png", "empty.jpg"]
+    assert uploads[0].steps.model_input.shape == (32, 32, 3)
+    assert uploads[0].data == files[0][1]
