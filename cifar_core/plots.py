@@ -182,3 +182,116 @@ def colorize_signed(values, *, colormap="RdBu_r"):
     if colormap not in _COLORMAPS:
         _COLORMAPS[colormap] = _colormap_table(colormap)
     return _COLORMAPS[colormap][indices]
+
+
+#: Line style of each split in training curves: training solid, validation dashed with dots.
+_CURVE_STYLES = {"train": dict(mode="lines", dash="solid"),
+                 "validation": dict(mode="lines+markers", dash="dash")}
+
+
+def training_curves_figure(curves, *, height=340):
+    """Loss (left) and accuracy (right) against epochs, one colour per run.
+
+    ``curves`` is a DataFrame with columns run, split ("train" or "validation"), epoch
+    (fractional: 1.5 is half-way through the second epoch), loss and accuracy (0-1).
+    Training points are Keras' running means over the epoch so far.
+    """
+    from plotly.subplots import make_subplots
+
+    missing = {"run", "split", "epoch", "loss", "accuracy"} - set(curves.columns)
+    if missing:
+        raise ValueError(f"training curves need columns {sorted(missing)}")
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"),
+                           horizontal_spacing=0.08)
+    palette = plotly.colors.qualitative.Plotly
+    for number, (run, run_curves) in enumerate(curves.groupby("run", sort=False)):
+        color = palette[number % len(palette)]
+        for split, style in _CURVE_STYLES.items():
+            points = run_curves[run_curves["split"] == split].sort_values("epoch")
+            if points.empty:
+                continue
+            for column, metric in enumerate(("loss", "accuracy"), start=1):
+                figure.add_trace(go.Scatter(
+                    x=points["epoch"], y=points[metric], mode=style["mode"],
+                    line=dict(color=color, dash=style["dash"]), name=f"{run} · {split}",
+                    legendgroup=f"{run} · {split}", showlegend=column == 1,
+                    hovertemplate=f"{split} {metric}: %{{y:.3f}}<br>epoch %{{x:.2f}}"
+                                  "<extra>" + str(run) + "</extra>"), row=1, col=column)
+    figure.update_xaxes(title_text="epoch", rangemode="tozero")
+    figure.update_yaxes(rangemode="tozero", row=1, col=1)
+    figure.update_yaxes(range=[0, 1], tickformat=".0%", row=1, col=2)
+    figure.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
+                         legend=dict(orientation="h", y=-0.25), uirevision="training-curves")
+    return figure
+
+
+def top_k_figure(classes_and_probabilities, *, title=None):
+    """Horizontal bar chart of [(class name, probability), ...], the likeliest on top."""
+    if not classes_and_probabilities:
+        raise ValueError("top_k_figure needs at least one (class, probability) pair")
+    names = [name for name, _ in classes_and_probabilities]
+    values = [float(probability) for _, probability in classes_and_probabilities]
+    figure = go.Figure(go.Bar(
+        x=values, y=names, orientation="h", text=[f"{value:.1%}" for value in values],
+        textposition="outside", cliponaxis=False, marker_color="#1f6feb",
+        hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
+    figure.update_layout(
+        title=title, height=80 + 28 * len(names), margin=dict(t=40 if title else 10, b=10, l=10, r=40),
+        xaxis=dict(title="probability", range=[0, 1.15], tickformat=".0%"),
+        yaxis=dict(autorange="reversed"))
+    return figure
+
+
+def heat_map_overlay(image, heat_map, *, alpha=0.5, colormap="Jet", dim=0.35):
+    """Blend a heat map (H, W) in 0..1 over an RGB image (H, W, 3), as uint8 (H, W, 3).
+
+    Pixels where the heat map is NaN (the model never saw them, e.g. outside a centre
+    crop) are dimmed to ``dim`` of their brightness instead of coloured.
+    """
+    image = np.asarray(image, dtype=np.float32)
+    heat_map = np.asarray(heat_map, dtype=np.float32)
+    if image.ndim != 3 or image.shape[2] != 3 or heat_map.shape != image.shape[:2]:
+        raise ValueError(f"expected an (H, W, 3) image and an (H, W) heat map, "
+                         f"got {image.shape} and {heat_map.shape}")
+    if not 0 <= alpha <= 1:
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
+    unseen = np.isnan(heat_map)
+    levels = np.clip(np.nan_to_num(heat_map, nan=0.0) * 255, 0, 255).round().astype(np.uint8)
+    if colormap not in _COLORMAPS:
+        _COLORMAPS[colormap] = _colormap_table(colormap)
+    colours = _COLORMAPS[colormap][levels].astype(np.float32)  # (H, W, 3)
+    blended = (1 - alpha) * image + alpha * colours
+    blended[unseen] = image[unseen] * dim
+    return blended.round().astype(np.uint8)
+
+
+def convolution_figure(patch, kernel, products, *, inside=None, channel_names=CHANNEL_NAMES):
+    """One figure: rows input patch / kernel / products, one column per input channel.
+
+    Arrays are (kh, kw, channels); each cell shows its number. Cells where ``inside`` is
+    False (the kernel hangs over the image border) are marked "pad" (value 0).
+    """
+    from plotly.subplots import make_subplots
+
+    rows = (("input patch (0-1)", patch, "Greys"), ("kernel", kernel, "RdBu"),
+            ("patch x kernel", products, "RdBu"))
+    channels = patch.shape[2]
+    names = channel_names if channels == len(channel_names) else [f"ch {c}" for c in range(channels)]
+    figure = make_subplots(rows=3, cols=channels, horizontal_spacing=0.04, vertical_spacing=0.1,
+                           subplot_titles=[f"{title}: {name}" for title, _, _ in rows for name in names])
+    for row, (title, values, colorscale) in enumerate(rows, start=1):
+        limit = float(np.abs(values).max()) or 1.0
+        for channel in range(channels):
+            block = values[:, :, channel]
+            text = np.vectorize(lambda value: f"{value:.3f}")(block)
+            if inside is not None and row == 1:
+                text = np.where(inside, text, "pad")
+            figure.add_trace(go.Heatmap(
+                z=block, text=text, texttemplate="%{text}", colorscale=colorscale,
+                zmin=0 if colorscale == "Greys" else -limit, zmax=1 if colorscale == "Greys" else limit,
+                reversescale=colorscale != "Greys", showscale=False, hoverinfo="skip",
+            ), row=row, col=channel + 1)
+    figure.update_xaxes(showticklabels=False)
+    figure.update_yaxes(showticklabels=False, autorange="reversed")
+    figure.update_layout(height=620, margin=dict(t=30, b=10, l=10, r=10))
+    return figure

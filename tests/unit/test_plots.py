@@ -65,3 +65,24 @@ def test_figures_hold_the_data():
     assert list(bars.data[0].y) == [5, 5] and bars.data[1].name == "test"
     block = plots.pixel_values_figure(np.array([[0.5, 1.0]]), top=3, left=4, decimals=2)
     assert block.data[0].text.tolist() == [["0.50", "1.00"]] and list(block.data[0].x) == [4, 5]
+
+
+def test_top_k_figure_puts_the_likeliest_on_top():
+    figure = plots.top_k_figure([("cat", 0.7), ("dog", 0.2), ("frog", 0.1)], title="tiny")
+    bar = figure.data[0]
+    assert list(bar.y) == ["cat", "dog", "frog"] and list(bar.text) == ["70.0%", "20.0%", "10.0%"]
+    assert figure.layout.yaxis.autorange == "reversed"
+    with pytest.raises(ValueError):
+        plots.top_k_figure([])
+
+
+def test_heat_map_overlay_colours_seen_pixels_and_dims_unseen_ones():
+    image = np.full((2, 3, 3), 200, np.uint8)
+    heat = np.array([[0.0, 1.0, np.nan], [0.5, 0.5, np.nan]], np.float32)
+    overlay = plots.heat_map_overlay(image, heat, alpha=0.5, dim=0.5)
+    assert overlay.shape == (2, 3, 3) and overlay.dtype == np.uint8
+    assert (overlay[:, 2] == 100).all()  # unseen: half brightness
+    assert overlay[0, 1, 0] > overlay[0, 0, 0]  # hot is red in Jet, cold is blue
+    assert overlay[0, 0, 2] > overlay[0, 1, 2]
+    with pytest.raises(ValueError, match="heat map"):
+        plots.heat_map_overlay(image, heat[:, :2])
