@@ -17,12 +17,9 @@ Progress callbacks are ``progress(stage, done, total)`` with stage ``"download"`
 (decoded files written).
 """
 
-import hashlib
+import gzip
 import os
 import tarfile
-import tempfile
-import urllib.error
-import urllib.request
 import warnings
 import zlib
 from dataclasses import dataclass, field
@@ -31,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from cifar_core import decoded_cache
+from cifar_core.download import fetch
 from cifar_core.batches import (
     CLASS_NAMES, DatasetError, parse_binary_batch, parse_binary_meta,
     parse_python_batch, parse_python_meta, rows_to_images,
@@ -45,7 +43,6 @@ OFFICIAL_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 OFFICIAL_MD5 = "c58f30108f718f92721af3b95e74349a"
 #: File name of the python-version archive, as downloaded and as looked for in caches.
 ARCHIVE_NAME = "cifar-10-python.tar.gz"
-_DOWNLOAD_CHUNK = 1 << 20  # bytes per read while downloading
 
 
 @dataclass(frozen=True)
@@ -150,78 +147,16 @@ def find_cifar10(path=None, *, cache_dir=None):
     return _search(path, _cache_root(cache_dir))[0]
 
 
-def _md5_of(path):
-    digest = hashlib.md5()
-    with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(_DOWNLOAD_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def download_cifar10(url=OFFICIAL_URL, md5=OFFICIAL_MD5, *, cache_dir=None, progress=None):
-    """Download the archive at ``url`` into our cache and return its path.
+    """Download the archive at ``url`` into our cache, verify its MD5 and return its path.
 
-    The bytes go to a temporary file next to the target; only a complete download whose
-    MD5 matches is moved into place (``os.replace``), so no partial file is ever left.
-    An existing file with the right MD5 is reused.
+    Only a complete download with the right MD5 is moved into place, so a failure
+    (wrong checksum, dropped connection) leaves nothing behind. A file already there
+    with the right MD5 is reused.
     """
-    if not isinstance(md5, str) or len(md5) != 32:
-        raise ValueError(f"md5 must be 32 hex digits, got {md5!r}")
-    md5 = md5.lower()
     name = url.rstrip("/").rsplit("/", 1)[-1]
-    target = _cache_root(cache_dir) / (name if name.endswith((".tar.gz", ".tgz")) else ARCHIVE_NAME)
-    if target.is_file() and _md5_of(target) == md5:
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".download-", suffix=".part", dir=target.parent)
-    try:
-        digest = hashlib.md5()
-        with os.fdopen(handle, "wb") as file:
-            done, total = _stream(url, file, digest, progress)
-            file.flush()
-            os.fsync(file.fileno())
-        if total and done != total:
-            raise DatasetError(
-                f"{url}: connection dropped after {done} of {total} bytes; try again"
-            )
-        if digest.hexdigest() != md5:
-            raise DatasetError(
-                f"{url}: wrong checksum: MD5 {digest.hexdigest()}, expected {md5} "
-                f"({done} bytes received); the download was discarded"
-            )
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return target
-
-
-def _stream(url, file, digest, progress):
-    """Copy the response body to ``file``; return ``(bytes received, Content-Length or 0)``."""
-    done = total = 0
-    try:
-        with urllib.request.urlopen(url, timeout=60) as response:
-            total = int(response.headers.get("Content-Length") or 0)
-            if progress:
-                progress("download", 0, total)
-            while chunk := response.read(_DOWNLOAD_CHUNK):
-                file.write(chunk)
-                digest.update(chunk)
-                done += len(chunk)
-                if progress:
-                    progress("download", done, total)
-    except urllib.error.HTTPError as error:
-        raise DatasetError(f"{url}: download failed: HTTP {error.code} {error.reason}") from None
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        reason = getattr(error, "reason", error)
-        if total and done < total:
-            reason = f"connection dropped after {done} of {total} bytes ({reason})"
-        raise DatasetError(f"{url}: download failed: {reason}") from None
-    except Exception as error:  # noqa: BLE001 - http.client.IncompleteRead and kin
-        raise DatasetError(
-            f"{url}: download failed after {done} of {total or '?'} bytes: {error!r}"
-        ) from None
-    return done, total
+    file_name = name if name.endswith((".tar.gz", ".tgz")) else ARCHIVE_NAME
+    return fetch(url, md5, _cache_root(cache_dir) / file_name, progress=progress)
 
 
 def _folder_layout(folder, quiet=False):
@@ -260,11 +195,13 @@ def _archive_members(archive):
     """Yield ``(layout, member name, label, payload)`` from a tar archive, in one pass.
 
     Members are read by name as the stream passes them, never extracted to disk, so a
-    hostile member name cannot write anywhere. Unknown members are skipped.
+    hostile member name cannot write anywhere. Unknown members are skipped. The stream
+    is read to its end, where gzip checks its CRC and length: a truncated or damaged
+    archive fails even when the damage lies after the last member we need.
     """
     by_folder = {layout.folder: layout for layout in _LAYOUTS}
     try:
-        with tarfile.open(archive, "r|*") as tar:
+        with _open_decompressed(archive) as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
             for member in tar:
                 folder, _, name = member.name.removeprefix("./").rpartition("/")
                 layout = by_folder.get(folder)
@@ -274,10 +211,19 @@ def _archive_members(archive):
                 if not member.isfile():
                     raise DatasetError(f"{label}: not a regular file")
                 yield layout, name, label, tar.extractfile(member).read()
+            while stream.read(1 << 20):
+                pass
     except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
         raise DatasetError(
             f"{archive}: truncated or corrupt archive ({error}); download it again"
         ) from None
+
+
+def _open_decompressed(archive):
+    """The archive's tar stream: gunzipped if it starts with gzip's magic bytes."""
+    with open(archive, "rb") as file:
+        magic = file.read(2)
+    return gzip.open(archive, "rb") if magic == b"\x1f\x8b" else open(archive, "rb")
 
 
 def parse_source(source, *, progress=None, expected_counts=(50000, 10000)):

@@ -97,3 +97,19 @@ def write_archive(path, *, per_batch=20, test_count=20, fmt="python", seed=0,
 
     return (to_images(train_rows), np.array(train_labels),
             to_images([test_rows]), np.array(test_labels))
+
+
+def pickle_calling(module, name, argument):
+    """Raw pickle bytes (protocol 0) that call ``module.name(argument)`` when unpickled.
+
+    Used to prove the loader's restricted unpickler refuses such a call: with the plain
+    ``pickle.loads`` these bytes would run it. Built by hand so that nothing is imported
+    or called while writing them.
+    """
+    return f"c{module}\n{name}\n(V{argument}\ntR.".encode()
+
+
+def batch_calling(module, name, argument):
+    """A python-format batch dict whose ``b"data"`` entry is a call to ``module.name``."""
+    call = pickle_calling(module, name, argument)[:-1]  # drop STOP: the call is a value
+    return b"(dp0\nVdata\np1\n" + call + b"s."

@@ -1,0 +1,125 @@
+"""Download tests against a local HTTP server on 127.0.0.1 serving a tiny archive.
+
+Nothing here reaches the internet: the URL and MD5 are parameters of download_cifar10.
+"""
+
+import functools
+import hashlib
+import http.server
+import threading
+
+import numpy as np
+import pytest
+
+from cifar_core import data
+from cifar_core.data import DatasetError
+from tests import cifar_fixtures
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """Serves ``server.payload`` at /cifar-10-python.tar.gz, cut short under /dropped/."""
+
+    def do_GET(self):  # noqa: N802 - the name http.server calls
+        self.server.requests.append(self.path)
+        payload = self.server.payload
+        if not self.path.endswith("/cifar-10-python.tar.gz"):
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(payload)))  # always the full size
+        self.end_headers()
+        if self.path.startswith("/dropped/"):
+            self.wfile.write(payload[: len(payload) // 2])  # then hang up half-way
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A threaded HTTP server on a free local port; yields (base URL, payload, its MD5)."""
+    archive = tmp_path / "served.tar.gz"
+    arrays = cifar_fixtures.write_archive(archive, seed=11)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.payload = archive.read_bytes()
+    httpd.requests = []
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield {"base": f"http://127.0.0.1:{httpd.server_port}", "httpd": httpd, "arrays": arrays,
+               "md5": hashlib.md5(httpd.payload).hexdigest(), "size": len(httpd.payload)}
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _files_in(folder):
+    return [path for path in folder.rglob("*") if path.is_file()] if folder.exists() else []
+
+
+def test_download_with_right_md5_lands_in_cache_and_loads(server, tmp_path):
+    cache = tmp_path / "cache"
+    calls = []
+    path = data.download_cifar10(f"{server['base']}/cifar-10-python.tar.gz", server["md5"],
+                                 cache_dir=cache, progress=lambda *call: calls.append(call))
+    assert path == cache / data.ARCHIVE_NAME and path.stat().st_size == server["size"]
+    assert _files_in(cache) == [path], "no temporary file is left next to it"
+    assert calls[0] == ("download", 0, server["size"])
+    assert calls[-1] == ("download", server["size"], server["size"])
+    assert all(stage == "download" for stage, _, _ in calls)
+    dataset = data.load_cifar10(path, cache_dir=cache, expected_counts=None)
+    np.testing.assert_array_equal(dataset.y_train, server["arrays"][1])
+
+
+def test_existing_download_with_right_md5_is_reused(server, tmp_path):
+    url = f"{server['base']}/cifar-10-python.tar.gz"
+    data.download_cifar10(url, server["md5"], cache_dir=tmp_path)
+    data.download_cifar10(url, server["md5"].upper(), cache_dir=tmp_path)
+    assert len(server["httpd"].requests) == 1
+
+
+@pytest.mark.parametrize("route, md5, message", [
+    ("/cifar-10-python.tar.gz", "0" * 32, "wrong checksum: MD5 [0-9a-f]{32}, expected 0{32}"),
+    ("/dropped/cifar-10-python.tar.gz", None, "connection dropped after"),
+    ("/missing.tar.gz", None, "HTTP 404"),
+], ids=["wrong-md5", "dropped", "not-found"])
+def test_failed_download_raises_and_leaves_nothing(server, tmp_path, route, md5, message):
+    cache = tmp_path / "cache"
+    url = server["base"] + route
+    with pytest.raises(DatasetError, match=rf"{url}: .*{message}"):
+        data.download_cifar10(url, md5 or server["md5"], cache_dir=cache)
+    assert _files_in(cache) == []
+
+
+def test_refused_connection_is_a_dataset_error(tmp_path):
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), _Handler)
+    port = httpd.server_port
+    httpd.server_close()  # nothing listens on this port now
+    with pytest.raises(DatasetError, match="download failed"):
+        data.download_cifar10(f"http://127.0.0.1:{port}/cifar-10-python.tar.gz", "0" * 32,
+                              cache_dir=tmp_path / "cache")
+    assert _files_in(tmp_path / "cache") == []
+
+
+@pytest.mark.parametrize("md5", ["abc", None, "z" * 32])
+def test_bad_md5_argument_is_a_value_error(tmp_path, md5):
+    with pytest.raises(ValueError, match="md5 must be 32 hex digits"):
+        data.download_cifar10("http://127.0.0.1:9/x.tar.gz", md5, cache_dir=tmp_path)
+
+
+def test_load_downloads_when_nothing_is_found(server, tmp_path, monkeypatch):
+    monkeypatch.delenv("CIFAR10_PATH", raising=False)
+    local = functools.partial(data.download_cifar10,
+                              f"{server['base']}/cifar-10-python.tar.gz", server["md5"])
+    monkeypatch.setattr(data, "download_cifar10", local)
+    cache = tmp_path / "cache"
+    stages = set()
+    dataset = data.load_cifar10(cache_dir=cache, expected_counts=None,
+                                progress=lambda stage, done, total: stages.add(stage))
+    assert dataset.source == str(cache / data.ARCHIVE_NAME)
+    assert stages == {"download", "parse", "cache"}
+    assert data.find_cifar10(cache_dir=cache) == cache / data.ARCHIVE_NAME
