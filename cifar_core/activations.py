@@ -195,16 +195,31 @@ def strongest_map(maps):
     return channel, maps[:, :, channel]
 
 
-def overview_tiles(activations, names, *, tile_pixels=96):
-    """For each layer name: (caption, uint8 RGB tile) of its strongest feature map."""
-    tiles = []
+def _fit(tile, pixels):
+    """Nearest-neighbour resize of an RGB tile (H, W, 3) to (pixels, pixels, 3)."""
+    rows = np.arange(pixels) * tile.shape[0] // pixels
+    columns = np.arange(pixels) * tile.shape[1] // pixels
+    return tile[rows][:, columns]
+
+
+def overview_strip(image, activations, names, *, tile_pixels=112):
+    """One picture: the input image, then the strongest feature map of each named layer.
+
+    Each tile is captioned with its layer and output shape; returns (strip uint8 RGB,
+    list of (layer, channel shown)).
+    """
+    tiles = [_fit(np.asarray(image, np.uint8), tile_pixels)]
+    captions = ["input " + "x".join(map(str, np.shape(image)))]
+    shown = []
     for name in names:
         maps = activations[name][0]  # (1, H, W, C) -> (H, W, C)
         channel, strongest = strongest_map(maps)
-        scale = max(1, tile_pixels // strongest.shape[0])
-        tile = plots.upscale(plots.colorize(strongest[None])[0], scale)
-        tiles.append((f"{name} · {_shape_text(maps.shape)} · map {channel}", tile))
-    return tiles
+        tiles.append(_fit(plots.colorize(strongest[None])[0], tile_pixels))
+        captions.append(f"{name} " + "x".join(map(str, maps.shape)))
+        shown.append((name, channel))
+    strip = plots.labelled_mosaic(np.stack(tiles), captions, len(tiles), scale=1, gap=6,
+                                  caption_height=18)
+    return strip, shown
 
 
 # --- filters ----------------------------------------------------------------------------

@@ -116,14 +116,13 @@ def test_feature_map_mosaic_sorts_by_mean_and_tiles():
         activations.feature_map_mosaic(np.zeros((4, 4)))
 
 
-def test_overview_tiles_pick_the_strongest_map(tiny_model, images):
+def test_overview_strip_shows_the_image_then_the_strongest_maps(tiny_model, images):
     outputs = activations.extractor(tiny_model)(images[:1])
-    tiles = activations.overview_tiles(outputs, ["conv1", "pool2"], tile_pixels=64)
-    (caption, tile), (pool_caption, pool_tile) = tiles
+    strip, shown = activations.overview_strip(images[0], outputs, ["conv1", "pool2"], tile_pixels=40)
     channel = int(np.argmax(outputs["conv1"][0].mean(axis=(0, 1))))
-    assert caption == f"conv1 · 32 x 32 x 16 · map {channel}"
-    assert tile.shape == (64, 64, 3) and pool_tile.shape == (64, 64, 3)
-    assert pool_caption.startswith("pool2 · 8 x 8 x 32")
+    assert shown[0] == ("conv1", channel) and shown[1][0] == "pool2"
+    assert strip.shape == (40 + 18, 3 * 40 + 2 * 6, 3) and strip.dtype == np.uint8
+    np.testing.assert_array_equal(strip[:40:5, :40:5], images[0][::4, ::4])  # nearest neighbour
 
 
 def test_filters(tiny_model):
