@@ -243,7 +243,8 @@ def parse_source(source, *, progress=None, expected_counts=(50000, 10000)):
         if name == layout.meta:
             class_names = layout.parse_meta(payload, label)
             continue
-        parsed[name] = layout.parse_batch(payload, label)
+        rows, labels = layout.parse_batch(payload, label)
+        parsed[name] = rows_to_images(rows), labels  # reorder now so the rows can be freed
         if progress:
             progress("parse", len(parsed), batch_count)
     if layout_used is None:
@@ -255,11 +256,10 @@ def parse_source(source, *, progress=None, expected_counts=(50000, 10000)):
                if name not in parsed and not (name == layout_used.meta and class_names)]
     if missing:
         raise DatasetError(f"{source}: missing {', '.join(missing)}")
-    train_rows = np.concatenate([parsed[name][0] for name in layout_used.train])  # (N, 3072)
     arrays = {
-        "x_train": rows_to_images(train_rows),
+        "x_train": np.concatenate([parsed[name][0] for name in layout_used.train]),
         "y_train": np.concatenate([parsed[name][1] for name in layout_used.train]),
-        "x_test": rows_to_images(parsed[layout_used.test][0]),
+        "x_test": parsed[layout_used.test][0],
         "y_test": parsed[layout_used.test][1],
     }
     _check_counts(arrays, expected_counts, source)
