@@ -8,6 +8,8 @@ import pytest
 from tests import cifar_fixtures
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: The app's entry point, absolute: AppTest resolves relative paths against the caller.
+APP_PATH = str(PROJECT_ROOT / "app.py")
 DEFAULT_REAL_ARCHIVE = PROJECT_ROOT.parent / "shared" / "datasets" / "cifar-10-python.tar.gz"
 
 

@@ -1,0 +1,66 @@
+"""AppTest for the Dataset page on the real dataset (skips where it is absent)."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import APP_PATH
+
+TIMEOUT = 60
+
+
+@pytest.fixture
+def app(real_cifar_path):
+    app = AppTest.from_file(APP_PATH, default_timeout=TIMEOUT)
+    app.switch_page("pages/dataset.py")
+    return app
+
+
+def grid_caption(app):
+    return app.get("image")[0].proto.imgs[0].caption
+
+
+def test_grid_shows_the_chosen_class_and_the_detail_view(app):
+    app.query_params["split"] = "test"
+    app.query_params["classes"] = "3"
+    app.run()
+    assert not app.exception
+    assert "1,000 test images match" in grid_caption(app)
+    tiles = app.selectbox(key="index")
+    assert len(tiles.options) == 64  # 8 x 8 grid by default
+    assert all("cat" in option for option in tiles.options)
+    markdown = " ".join(code.value for code in app.code)
+    assert "(32, 32, 3)" in markdown and "/ 255.0" in markdown
+    assert len(app.get("plotly_chart")) == 4  # stored, scaled, histogram, class counts
+
+
+def test_query_string_round_trips(app):
+    app.query_params.update(split="train", classes="1,9", grid="4", page="3", seed="42")
+    app.run()
+    assert not app.exception
+    assert app.session_state["split"] == "train"
+    assert app.session_state["classes"] == [1, 9]
+    assert app.session_state["grid"] == 4 and app.session_state["page"] == 3
+    assert "page 3 of" in grid_caption(app)
+    chosen = app.selectbox(key="index").options[5]
+    app.selectbox(key="index").select_index(5).run()
+    assert app.query_params["index"] == chosen.split(" ")[0].lstrip("#")
+    assert app.query_params["classes"] == "1,9" and app.query_params["seed"] == "42"
+
+
+def test_changing_widgets_updates_the_url(app):
+    app.run()
+    app.multiselect(key="classes").select(0).run()
+    app.selectbox(key="grid").set_value(10).run()
+    assert not app.exception
+    assert app.query_params["classes"] == "0" and app.query_params["grid"] == "10"
+    assert len(app.selectbox(key="index").options) == 100
+    assert all("airplane" in option for option in app.selectbox(key="index").options)
+
+
+@pytest.mark.parametrize("name, value", [("split", "nope"), ("classes", "1,99"), ("grid", "7"),
+                                         ("page", "-3"), ("seed", "abc"), ("index", "999999")])
+def test_malformed_links_fall_back_to_defaults(app, name, value):
+    app.query_params[name] = value
+    app.run()
+    assert not app.exception
+    assert len(app.selectbox(key="index").options) >= 64
