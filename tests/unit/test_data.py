@@ -7,6 +7,7 @@ override them.
 """
 
 import gzip
+import io
 import tarfile
 
 import numpy as np
@@ -247,3 +248,60 @@ def test_real_dataset_loads_with_official_shapes_and_balanced_test_set(real_cifa
     assert dataset.class_names == CLASS_NAMES == (
         "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
     assert not dataset.x_train.flags.writeable
+
+
+# --- archive members ------------------------------------------------------------------
+
+def _add_member(archive, name, payload=b"", kind=tarfile.REGTYPE, link=""):
+    """Append one member to a gzip'd tar by rewriting it (test archives are tiny)."""
+    with tarfile.open(archive) as tar:
+        members = [(member, tar.extractfile(member).read()) for member in tar.getmembers()]
+    with tarfile.open(archive, "w:gz") as tar:
+        for member, content in members:
+            tar.addfile(member, io.BytesIO(content))
+        extra = tarfile.TarInfo(name)
+        extra.type, extra.linkname, extra.size = kind, link, len(payload)
+        tar.addfile(extra, io.BytesIO(payload) if kind == tarfile.REGTYPE else None)
+
+
+@pytest.mark.parametrize("name, message", [
+    ("cifar-10-batches-py/data_batch_1", "data_batch_1\\): appears twice"),
+    ("cifar-10-batches-bin/test_batch.bin", "mixes the python and binary"),
+], ids=["duplicate", "mixed-formats"])
+def test_suspicious_members_are_refused(tmp_path, name, message):
+    archive = tmp_path / "odd.tar.gz"
+    cifar_fixtures.write_archive(archive)
+    _add_member(archive, name, cifar_fixtures.binary_batch_bytes(*cifar_fixtures.random_batch(2, 0)))
+    with pytest.raises(DatasetError, match=message):
+        _load(archive, tmp_path)
+
+
+def test_symlink_member_in_place_of_a_batch_is_refused(tmp_path):
+    archive = tmp_path / "link.tar.gz"
+    cifar_fixtures.write_archive(archive, skip=("test_batch",))
+    _add_member(archive, "cifar-10-batches-py/test_batch", kind=tarfile.SYMTYPE, link="/etc/passwd")
+    with pytest.raises(DatasetError, match=r"test_batch\): not a regular file"):
+        _load(archive, tmp_path)
+
+
+def test_members_outside_the_batches_folder_are_ignored_not_written(tmp_path):
+    archive = tmp_path / "traversal.tar.gz"
+    x_train, *_ = cifar_fixtures.write_archive(archive)
+    _add_member(archive, "../../escaped", b"should never be written")
+    _add_member(archive, "cifar-10-batches-py/../data_batch_1", b"not a batch")
+    dataset = _load(archive, tmp_path)
+    np.testing.assert_array_equal(dataset.x_train, x_train)
+    assert not (tmp_path.parent / "escaped").exists()
+
+
+def test_folder_above_the_batches_folder_is_accepted(tmp_path):
+    archive = tmp_path / "cifar.tar.gz"
+    _, y_train, _, _ = cifar_fixtures.write_archive(archive, fmt="binary")
+    _extract(archive, tmp_path / "extracted")
+    np.testing.assert_array_equal(_load(tmp_path / "extracted", tmp_path).y_train, y_train)
+
+
+def test_folder_without_batches_is_an_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match=rf"{tmp_path / 'empty'}: no CIFAR-10 batch files"):
+        _load(tmp_path / "empty", tmp_path)
