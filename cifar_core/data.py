@@ -28,11 +28,11 @@ from pathlib import Path
 import numpy as np
 
 from cifar_core import decoded_cache
-from cifar_core.download import fetch
 from cifar_core.batches import (
     CLASS_NAMES, DatasetError, parse_binary_batch, parse_binary_meta,
     parse_python_batch, parse_python_meta, rows_to_images,
 )
+from cifar_core.download import fetch
 
 __all__ = [
     "CLASS_NAMES", "DatasetError", "Cifar10", "OFFICIAL_URL", "OFFICIAL_MD5",
@@ -117,7 +117,7 @@ def _implicit_candidates(cache_root):
 
 
 def _looks_complete(path):
-    """A file, or a folder holding (directly or one level down) a test batch."""
+    """A file, or a folder holding batch files (directly or in a cifar-10-batches-* folder)."""
     if path.is_file():
         return True
     return path.is_dir() and _folder_layout(path, quiet=True) is not None
@@ -188,7 +188,11 @@ def _folder_members(folder):
         file = batches / name
         if not file.is_file():
             raise DatasetError(f"{file}: missing (the folder must hold {', '.join(layout.members)})")
-        yield layout, name, str(file), file.read_bytes()
+        try:
+            payload = file.read_bytes()
+        except OSError as error:
+            raise DatasetError(f"{file}: cannot be read ({error.strerror})") from None
+        yield layout, name, str(file), payload
 
 
 def _archive_members(archive):
