@@ -30,37 +30,41 @@ class ModelError(Exception):
     """A file that is not a model, or a model that is not one of our architectures."""
 
 
-def _input_and_rescaling():
+def _input_and_rescaling(dtype):
     """The shared stem: raw 0-255 pixels in, 0-1 floats out (inside the model)."""
     images = keras.Input(IMAGE_SHAPE, name="images")
-    return images, layers.Rescaling(1.0 / 255, name="rescaling")(images)
+    return images, layers.Rescaling(1.0 / 255, name="rescaling", dtype=dtype)(images)
 
 
-def build_seed():
+def build_seed(dtype=None):
     """The seed notebook's CNN: three conv pairs (32, 64, 128), dropout 0.2, two MaxNorm dense layers."""
-    images, x = _input_and_rescaling()
+    images, x = _input_and_rescaling(dtype)
     dropout_index = 0
 
     def dropout(tensor):
         nonlocal dropout_index
         dropout_index += 1
-        return layers.Dropout(0.2, name=f"dropout{dropout_index}")(tensor)
+        return layers.Dropout(0.2, name=f"dropout{dropout_index}", dtype=dtype)(tensor)
 
     for pair, filters in enumerate((32, 64, 128)):
         first, second = 2 * pair + 1, 2 * pair + 2
-        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv{first}")(x)
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv{first}",
+                          dtype=dtype)(x)
         x = dropout(x)
-        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv{second}")(x)
-        x = layers.MaxPooling2D(2, name=f"pool{pair + 1}")(x)
-    x = layers.Flatten(name="flatten")(x)  # (4, 4, 128) -> (2048,)
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv{second}",
+                          dtype=dtype)(x)
+        x = layers.MaxPooling2D(2, name=f"pool{pair + 1}", dtype=dtype)(x)
+    x = layers.Flatten(name="flatten", dtype=dtype)(x)  # (4, 4, 128) -> (2048,)
     x = dropout(x)
     x = layers.Dense(1024, activation="relu", kernel_constraint=keras.constraints.MaxNorm(3),
-                     name="dense1")(x)
+                     name="dense1", dtype=dtype)(x)
     x = dropout(x)
     x = layers.Dense(512, activation="relu", kernel_constraint=keras.constraints.MaxNorm(3),
-                     name="dense2")(x)
+                     name="dense2", dtype=dtype)(x)
     x = dropout(x)
-    probabilities = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
+    # The output stays float32 under mixed precision so the probabilities sum to 1 exactly.
+    probabilities = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities",
+                                 dtype="float32")(x)
     return keras.Model(images, probabilities, name="seed")
 
 
@@ -69,7 +73,7 @@ FAST_WHITENING_FILTERS = 24  # 12 eigen-patches of 2x2x3 pixels, each with both 
 FAST_WIDTHS = (64, 128, 256)
 
 
-def build_fast():
+def build_fast(dtype=None):
     """An airbench-style CNN: fixed whitening conv, then conv-pool-BN-GELU-conv-BN-GELU blocks.
 
     ``conv1`` is a 2x2 whitening convolution whose kernel ``training.init_whitening`` sets
@@ -77,49 +81,63 @@ def build_fast():
     the later layers learn quickly. Batch norm after each pooling keeps large learning
     rates stable; global max pooling keeps the head small (see README's benchmarks).
     """
-    images, x = _input_and_rescaling()
-    x = layers.Conv2D(FAST_WHITENING_FILTERS, 2, padding="valid", name="conv1")(x)  # -> 31x31
-    x = layers.Activation("gelu", name="gelu1")(x)
+    images, x = _input_and_rescaling(dtype)
+    x = layers.Conv2D(FAST_WHITENING_FILTERS, 2, padding="valid", name="conv1",
+                      dtype=dtype)(x)  # -> 31x31
+    x = layers.Activation("gelu", name="gelu1", dtype=dtype)(x)
     conv_index, norm_index = 1, 0
     for block, width in enumerate(FAST_WIDTHS, start=1):
         for position in range(2):
             conv_index += 1
-            x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"conv{conv_index}")(x)
+            x = layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"conv{conv_index}",
+                              dtype=dtype)(x)
             if position == 0:
-                x = layers.MaxPooling2D(2, name=f"pool{block}")(x)  # 31->15->7->3
+                x = layers.MaxPooling2D(2, name=f"pool{block}", dtype=dtype)(x)  # 31->15->7->3
             norm_index += 1
-            x = layers.BatchNormalization(momentum=0.6, epsilon=1e-5, name=f"batchnorm{norm_index}")(x)
-            x = layers.Activation("gelu", name=f"gelu{norm_index + 1}")(x)
-    x = layers.GlobalMaxPooling2D(name=f"pool{len(FAST_WIDTHS) + 1}")(x)  # (3, 3, 256) -> (256,)
-    logits = layers.Dense(NUM_CLASSES, use_bias=False, name="dense1")(x)
+            x = layers.BatchNormalization(momentum=0.6, epsilon=1e-5, name=f"batchnorm{norm_index}",
+                                          dtype=dtype)(x)
+            x = layers.Activation("gelu", name=f"gelu{norm_index + 1}", dtype=dtype)(x)
+    x = layers.GlobalMaxPooling2D(name=f"pool{len(FAST_WIDTHS) + 1}",
+                                  dtype=dtype)(x)  # (3, 3, 256) -> (256,)
+    logits = layers.Dense(NUM_CLASSES, use_bias=False, name="dense1", dtype="float32")(x)
     # Airbench scales the logits down so the softmax starts soft; a layer keeps it savable.
-    scaled = layers.Rescaling(1.0 / 9, name="logit_scale")(logits)
-    probabilities = layers.Activation("softmax", name="probabilities")(scaled)
+    scaled = layers.Rescaling(1.0 / 9, name="logit_scale", dtype="float32")(logits)
+    probabilities = layers.Activation("softmax", name="probabilities", dtype="float32")(scaled)
     return keras.Model(images, probabilities, name="fast")
 
 
-def build_tiny():
+def build_tiny(dtype=None):
     """Two small conv blocks and a linear head: an epoch of 50,000 images in seconds."""
-    images, x = _input_and_rescaling()
-    x = layers.Conv2D(16, 3, padding="same", activation="relu", name="conv1")(x)
-    x = layers.MaxPooling2D(2, name="pool1")(x)  # -> 16x16
-    x = layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2")(x)
-    x = layers.MaxPooling2D(2, name="pool2")(x)  # -> 8x8
-    x = layers.GlobalAveragePooling2D(name="pool3")(x)  # (8, 8, 32) -> (32,)
-    probabilities = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
+    images, x = _input_and_rescaling(dtype)
+    x = layers.Conv2D(16, 3, padding="same", activation="relu", name="conv1", dtype=dtype)(x)
+    x = layers.MaxPooling2D(2, name="pool1", dtype=dtype)(x)  # -> 16x16
+    x = layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2", dtype=dtype)(x)
+    x = layers.MaxPooling2D(2, name="pool2", dtype=dtype)(x)  # -> 8x8
+    x = layers.GlobalAveragePooling2D(name="pool3", dtype=dtype)(x)  # (8, 8, 32) -> (32,)
+    probabilities = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities",
+                                 dtype="float32")(x)
     return keras.Model(images, probabilities, name="tiny")
 
 
 ARCHITECTURES = {"seed": build_seed, "fast": build_fast, "tiny": build_tiny}
 
 
-def build_model(name, seed=None):
-    """A fresh, uncompiled model of architecture ``name``; ``seed`` fixes its initial weights."""
+PRECISIONS = ("float32", "mixed_bfloat16")
+
+
+def build_model(name, seed=None, precision="float32"):
+    """A fresh, uncompiled model of architecture ``name``; ``seed`` fixes its initial weights.
+
+    ``precision="mixed_bfloat16"`` computes in bfloat16 with float32 weights (faster
+    training on CPUs with AVX512-BF16); ``save_model`` always stores float32 models.
+    """
     if name not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {name!r}; choose one of {sorted(ARCHITECTURES)}")
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose one of {list(PRECISIONS)}")
     if seed is not None:
         keras.utils.set_random_seed(int(seed))
-    return ARCHITECTURES[name]()
+    return ARCHITECTURES[name](dtype=precision)
 
 
 def conv_layer_names(model):
@@ -127,11 +145,25 @@ def conv_layer_names(model):
     return [layer.name for layer in model.layers if isinstance(layer, layers.Conv2D)]
 
 
+def inference_copy(model):
+    """A float32, uncompiled copy of one of our models with the same weights.
+
+    Saving this instead of the training model leaves out the optimizer state (which would
+    double or triple the file) and the mixed-precision policy (pages predict in float32).
+    """
+    if model.name not in ARCHITECTURES:
+        return model
+    copy = ARCHITECTURES[model.name](dtype="float32")
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def save_model(model, path):
-    """Write ``model`` to ``path`` (.keras) atomically: a reader never sees half a file."""
+    """Write ``model`` (as ``inference_copy``) to ``path`` (.keras) atomically."""
     path = Path(path)
     if path.suffix != ".keras":
         raise ValueError(f"model path must end in .keras: {path}")
+    model = inference_copy(model)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(suffix=".keras", dir=path.parent, prefix=".tmp-")
     os.close(handle)

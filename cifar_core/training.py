@@ -1,0 +1,289 @@
+"""Training: one frozen config, named presets, and ``train(config, data, callbacks)``.
+
+``train`` is ``model.fit`` on a tf.data pipeline (shuffle, batch, augment in-graph,
+prefetch) so that Keras callbacks (run recording, progress, stop) plug straight in.
+Every hyperparameter sits in ``TrainConfig`` with a comment on what it means; the presets
+are the seed notebook's recipe and our fast CPU recipe (see README's benchmark table).
+"""
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from cifar_core import models
+from cifar_core.backend import keras, tf
+
+OPTIMIZERS = ("sgd", "nesterov", "adam")
+SCHEDULES = ("constant", "time-decay", "warmup-cosine")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a training run; validated on creation (ValueError names the field)."""
+
+    model: str = "tiny"  # architecture name in models.ARCHITECTURES
+    epochs: int = 1
+    batch_size: int = 128
+    optimizer: str = "nesterov"  # "sgd" (momentum), "nesterov" (SGD + Nesterov momentum), "adam"
+    learning_rate: float = 0.05  # peak learning rate
+    # "constant"; "time-decay": lr / (1 + (lr / epochs) * step), the notebook's Keras-2 decay;
+    # "warmup-cosine": linear warmup over warmup_epochs, then cosine down to 0.
+    schedule: str = "warmup-cosine"
+    weight_decay: float = 0.0  # decoupled: each step w -= learning_rate * weight_decay * w
+    label_smoothing: float = 0.0  # share of each target spread evenly over the 10 classes
+    augment: bool = False  # random horizontal flip + translation by up to 2 pixels
+    train_size: int | None = None  # training images used (a seeded random subset); None = all
+    validation_size: int = 1000  # test images evaluated after each epoch (as the notebook); 0 = none
+    seed: int = 0  # initial weights, subset, shuffling and augmentation
+    momentum: float = 0.9  # for "sgd" and "nesterov"
+    warmup_epochs: float = 0.0  # for "warmup-cosine"
+    ema: bool = False  # keep an exponential moving average of the weights and end on it
+    # "mixed_bfloat16": compute in bfloat16, keep float32 weights: about 2x faster for the
+    # seed net on CPUs with AVX512-BF16 (README's benchmarks); "float32" everywhere else.
+    precision: str = "float32"
+
+    def __post_init__(self):
+        def fail(field, why):
+            raise ValueError(f"TrainConfig.{field} = {getattr(self, field)!r}: {why}")
+
+        if self.model not in models.ARCHITECTURES:
+            fail("model", f"choose one of {sorted(models.ARCHITECTURES)}")
+        for field, low in (("epochs", 1), ("batch_size", 1), ("validation_size", 0), ("seed", 0)):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                fail(field, f"must be an integer >= {low}")
+        if self.batch_size > 8192:
+            fail("batch_size", "must be at most 8192")
+        if self.train_size is not None and (isinstance(self.train_size, bool)
+                                            or not isinstance(self.train_size, int)
+                                            or self.train_size < 1):
+            fail("train_size", "must be None (all) or an integer >= 1")
+        if self.optimizer not in OPTIMIZERS:
+            fail("optimizer", f"choose one of {list(OPTIMIZERS)}")
+        if self.schedule not in SCHEDULES:
+            fail("schedule", f"choose one of {list(SCHEDULES)}")
+        for field, low, high in (("learning_rate", 0.0, 100.0), ("weight_decay", 0.0, 1.0),
+                                 ("label_smoothing", 0.0, 1.0), ("momentum", 0.0, 1.0),
+                                 ("warmup_epochs", 0.0, 1e6)):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not math.isfinite(value) or not low <= value <= high:
+                fail(field, f"must be a number in [{low}, {high}]")
+        if self.learning_rate == 0:
+            fail("learning_rate", "must be greater than 0")
+        if self.label_smoothing >= 1:
+            fail("label_smoothing", "must be below 1")
+        if not isinstance(self.augment, bool):
+            fail("augment", "must be True or False")
+        if not isinstance(self.ema, bool):
+            fail("ema", "must be True or False")
+        if self.precision not in models.PRECISIONS:
+            fail("precision", f"choose one of {list(models.PRECISIONS)}")
+
+    def to_dict(self):
+        """Plain JSON-ready fields, for run folders."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, fields):
+        """The config back from ``to_dict``; unknown keys are a ValueError naming them."""
+        unknown = set(fields) - {field.name for field in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown TrainConfig fields: {sorted(unknown)}")
+        return cls(**fields)
+
+
+PRESETS = {
+    # The seed notebook: SGD lr 0.01 momentum 0.9, Keras-2 time decay lr/epochs per step,
+    # batch 32, no augmentation, validated on the test set.
+    "seed-notebook": TrainConfig(model="seed", epochs=25, batch_size=32, optimizer="sgd",
+                                 learning_rate=0.01, schedule="time-decay", momentum=0.9),
+    # Our CPU recipe (airbench-style): whitened fast net, large batch, Nesterov, label
+    # smoothing, flip+translate, warmup then cosine decay, EMA of the weights.
+    "fast": TrainConfig(model="fast", epochs=10, batch_size=256, optimizer="nesterov",
+                        learning_rate=0.2, schedule="warmup-cosine", weight_decay=5e-4,
+                        label_smoothing=0.2, augment=True, warmup_epochs=0.5, ema=False),
+    # A classroom demo: the tiny net on 10,000 images, a few seconds per epoch.
+    "demo": TrainConfig(model="tiny", epochs=3, batch_size=128, optimizer="adam",
+                        learning_rate=0.003, schedule="constant", augment=False,
+                        train_size=10000, validation_size=1000),
+}
+
+
+def preset(name, **overrides):
+    """The named preset with some fields replaced, validated again."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+    return dataclasses.replace(PRESETS[name], **overrides)
+
+
+@dataclass
+class TrainResult:
+    """The trained model and Keras' per-epoch history (metric name -> list of values)."""
+
+    model: object
+    history: dict
+
+
+class StopOnEvent(keras.callbacks.Callback):
+    """Ends ``fit`` after the current batch once ``event`` (a threading.Event) is set."""
+
+    def __init__(self, event):
+        super().__init__()
+        self.event = event
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.event.is_set():
+            self.model.stop_training = True
+
+
+def augment_batch(images, seed=None):
+    """Random horizontal flips and translations of up to 2 pixels (reflect padding).
+
+    images: float32 (batch, 32, 32, 3). The translation crops a 32x32 window out of the
+    reflect-padded 36x36 batch with ``crop_and_resize`` at integer offsets, so no pixel
+    is interpolated; it runs batched inside the tf.data graph.
+    """
+    batch = tf.shape(images)[0]
+    flip = tf.random.uniform((batch, 1, 1, 1), seed=seed) < 0.5
+    images = tf.where(flip, tf.reverse(images, axis=[2]), images)
+    padded = tf.pad(images, [[0, 0], [2, 2], [2, 2], [0, 0]], mode="REFLECT")  # (b, 36, 36, 3)
+    offsets = tf.cast(tf.random.uniform((batch, 2), 0, 5, dtype=tf.int32, seed=seed), tf.float32)
+    starts = offsets / 35.0  # Normalised corner: pixel k sits at k / (36 - 1).
+    boxes = tf.concat([starts, starts + 31.0 / 35.0], axis=1)  # (b, 4): y1, x1, y2, x2
+    return tf.image.crop_and_resize(padded, boxes, tf.range(batch), (32, 32))
+
+
+def make_dataset(images, labels, batch_size, *, shuffle=False, augment=False, seed=0):
+    """A tf.data pipeline of (float32 images 0-255, one-hot labels) batches."""
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels))
+    if shuffle:
+        dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size)
+
+    def prepare(batch_images, batch_labels):
+        batch_images = tf.cast(batch_images, tf.float32)
+        if augment:
+            batch_images = augment_batch(batch_images)
+        return batch_images, tf.one_hot(batch_labels, models.NUM_CLASSES)
+
+    return dataset.map(prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def init_whitening(model, images, *, sample=5000, epsilon=5e-4):
+    """Set ``conv1`` (2x2, 2*12 filters) to whiten 2x2 patches of ``images`` and freeze it.
+
+    Each filter is an eigenvector of the patch covariance scaled by 1/sqrt(eigenvalue),
+    once with each sign, and the bias centres it, so conv1's outputs are decorrelated with
+    unit variance: the airbench trick that lets the rest of the network learn fast.
+    """
+    layer = model.get_layer("conv1")
+    kernel_shape = tuple(layer.kernel.shape)  # (2, 2, 3, filters)
+    if kernel_shape[:3] != (2, 2, 3) or kernel_shape[3] % 2:
+        raise ValueError(f"conv1 of {model.name!r} is not a 2x2 whitening layer: {kernel_shape}")
+    pixels = np.asarray(images[:sample], dtype=np.float64) / 255.0  # (n, 32, 32, 3)
+    patches = np.stack([pixels[:, dy:dy + 31, dx:dx + 31, :]
+                        for dy in (0, 1) for dx in (0, 1)], axis=3)  # (n, 31, 31, 4, 3)
+    patches = patches.reshape(-1, 12)  # (n*31*31, 12) in (dy, dx, channel) order
+    mean = patches.mean(axis=0)
+    eigenvalues, eigenvectors = np.linalg.eigh(np.cov(patches, rowvar=False))
+    count = kernel_shape[3] // 2
+    order = np.argsort(eigenvalues)[::-1][:count]
+    filters = eigenvectors[:, order] / np.sqrt(eigenvalues[order] + epsilon)  # (12, count)
+    filters = np.concatenate([filters, -filters], axis=1)  # (12, 2*count)
+    kernel = filters.reshape(2, 2, 3, -1)  # (dy, dx, channel, filters)
+    bias = -mean @ filters
+    layer.set_weights([kernel.astype("float32"), bias.astype("float32")])
+    layer.trainable = False
+
+
+def _schedule(config, steps_per_epoch):
+    rate = float(config.learning_rate)
+    if config.schedule == "constant":
+        return rate
+    if config.schedule == "time-decay":
+        # Keras 2's SGD(decay=lr/epochs): lr / (1 + decay * iterations).
+        return keras.optimizers.schedules.InverseTimeDecay(rate, decay_steps=1,
+                                                           decay_rate=rate / config.epochs)
+    total = max(1, steps_per_epoch * config.epochs)
+    warmup = min(total - 1, int(round(config.warmup_epochs * steps_per_epoch)))
+    return keras.optimizers.schedules.CosineDecay(
+        0.0 if warmup else rate, decay_steps=total - warmup, alpha=0.0,
+        warmup_target=rate if warmup else None, warmup_steps=warmup)
+
+
+def _optimizer(config, steps_per_epoch):
+    rate = _schedule(config, steps_per_epoch)
+    decay = config.weight_decay or None
+    if config.optimizer == "adam":
+        return keras.optimizers.Adam(rate, weight_decay=decay, use_ema=config.ema)
+    return keras.optimizers.SGD(rate, momentum=config.momentum,
+                                nesterov=config.optimizer == "nesterov",
+                                weight_decay=decay, use_ema=config.ema)
+
+
+def training_subset(config, data):
+    """The (images, labels) ``config`` trains on: all, or a seeded random subset."""
+    images, labels = data.x_train, data.y_train
+    if config.train_size is None or config.train_size >= len(images):
+        return images, labels
+    chosen = np.sort(np.random.default_rng(config.seed).permutation(len(images))[:config.train_size])
+    return images[chosen], labels[chosen]
+
+
+def validation_subset(config, data):
+    """The first ``validation_size`` test images (fixed, so epochs compare), or None."""
+    count = min(config.validation_size, len(data.x_test))
+    return (data.x_test[:count], data.y_test[:count]) if count else None
+
+
+def build_for(config, images):
+    """A compiled model for ``config``; ``images`` initialise the fast net's whitening."""
+    model = models.build_model(config.model, seed=config.seed, precision=config.precision)
+    if config.model == "fast":
+        init_whitening(model, images)
+    steps_per_epoch = math.ceil(len(images) / config.batch_size)
+    model.compile(optimizer=_optimizer(config, steps_per_epoch),
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+                  metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
+    return model
+
+
+def train(config, data, callbacks=()):
+    """Train a fresh ``config.model`` on ``data`` (a ``Cifar10``) with ``model.fit``.
+
+    ``callbacks`` are Keras callbacks (run recording, progress, ``StopOnEvent``); a stop
+    ends training after the current batch and the partly trained model is returned.
+    """
+    if not isinstance(config, TrainConfig):
+        raise ValueError(f"config must be a TrainConfig, not {type(config).__name__}")
+    images, labels = training_subset(config, data)
+    keras.utils.set_random_seed(config.seed)
+    model = build_for(config, images)
+    train_data = make_dataset(images, labels, config.batch_size, shuffle=True,
+                              augment=config.augment, seed=config.seed)
+    validation = validation_subset(config, data)
+    validation_data = None if validation is None else make_dataset(*validation, 500)
+    history = model.fit(train_data, epochs=config.epochs, validation_data=validation_data,
+                        callbacks=list(callbacks), verbose=0)
+    return TrainResult(model, dict(history.history))
+
+
+def evaluate_accuracy(model, images, labels, *, batch_size=500, flip_average=False):
+    """Share of ``images`` the model classifies correctly (0-1).
+
+    ``flip_average`` averages the probabilities of each image and its mirror image
+    (test-time augmentation); the app's pages do not, so reported accuracies do not either.
+    """
+    if len(images) != len(labels) or len(images) == 0:
+        raise ValueError(f"need as many labels as images (and some): {len(images)} vs {len(labels)}")
+    predicted = []
+    for batch in tf.data.Dataset.from_tensor_slices(images).batch(batch_size):
+        batch = tf.cast(batch, tf.float32)
+        probabilities = model(batch, training=False)
+        if flip_average:
+            probabilities = (probabilities + model(tf.reverse(batch, axis=[2]), training=False)) / 2
+        predicted.append(np.argmax(np.asarray(probabilities), axis=1))
+    return float(np.mean(np.concatenate(predicted) == np.asarray(labels)))

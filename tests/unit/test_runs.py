@@ -1,0 +1,87 @@
+"""Run folders: layout, atomic writes, listing, and marking runs whose process died."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from cifar_core import runs
+
+
+def started(tmp_path, **config):
+    return runs.start_run({"model": "tiny", "epochs": 2, **config}, tmp_path)
+
+
+def test_runs_dir_defaults_to_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("CIFAR_RUNS_DIR", str(tmp_path / "elsewhere"))
+    assert runs.runs_dir() == tmp_path / "elsewhere"
+    monkeypatch.delenv("CIFAR_RUNS_DIR")
+    assert runs.runs_dir() == runs.PROJECT_ROOT / "runs"
+
+
+def test_start_record_and_finish(tmp_path):
+    run = started(tmp_path)
+    record = runs.read_run(run.path)
+    assert record.state == "running" and record.status["pid"] == os.getpid()
+    assert record.config == {"model": "tiny", "epochs": 2}
+    run.record_epoch(1, {"loss": 2.0, "accuracy": 0.25, "val_accuracy": 0.2}, 1.5)
+    run.save_filters(1, np.ones((3, 3, 3, 4)))
+    run.finish("finished", test_accuracy=0.3)
+    record = runs.read_run(run.path)
+    assert record.state == "finished" and record.status["test_accuracy"] == 0.3
+    assert record.history() == [{"epoch": 1.0, "loss": 2.0, "accuracy": 0.25,
+                                 "val_accuracy": 0.2, "seconds": 1.5}]
+    assert record.filter_epochs() == [1]
+    assert not list(run.path.rglob(".tmp-*"))  # Atomic writes leave no temporaries.
+    with pytest.raises(ValueError, match="running"):
+        run.finish("running")
+
+
+def test_list_runs_newest_first_and_skips_broken_folders(tmp_path):
+    first = started(tmp_path)
+    time.sleep(0.01)
+    second = started(tmp_path)
+    (tmp_path / "half-written").mkdir()  # No config/status: not a run.
+    (tmp_path / "garbled").mkdir()
+    (tmp_path / "garbled" / "config.json").write_text("{not json")
+    (tmp_path / "garbled" / "status.json").write_text("[]")
+    assert [record.id for record in runs.list_runs(tmp_path)] == [second.id, first.id]
+    assert runs.list_runs(tmp_path / "missing") == []
+
+
+def test_run_of_dead_process_is_marked_interrupted_on_next_start(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    run = started(tmp_path)
+    run.update(pid=int(dead.stdout), process_start=None)  # As if that process had run it.
+    alive = started(tmp_path)  # Starting a run checks the others first.
+    states = {record.id: record.state for record in runs.list_runs(tmp_path)}
+    assert states == {run.id: "interrupted", alive.id: "running"}
+    assert "ended" in runs.read_run(run.path).status["error"]
+
+
+def test_reused_pid_and_silent_other_host_count_as_dead(tmp_path):
+    reused, remote = started(tmp_path), started(tmp_path)
+    reused.update(process_start=1)  # Our pid, but a different process start time.
+    remote.update(host="another-machine")
+    status = json.loads((remote.path / "status.json").read_text())
+    status["updated"] = time.time() - runs.STALE_AFTER_SECONDS - 1
+    (remote.path / "status.json").write_text(json.dumps(status))
+    fresh = runs.Run(tmp_path / "fresh", {})
+    (tmp_path / "fresh").mkdir()
+    runs.write_atomic(fresh.path / "config.json", "{}")
+    fresh.update(state="running", host="another-machine")  # Heartbeat just now.
+    assert sorted(runs.mark_interrupted(tmp_path)) == sorted([reused.id, remote.id])
+    assert runs.read_run(fresh.path).state == "running"
+
+
+def test_write_atomic_replaces_whole_file(tmp_path):
+    path = tmp_path / "nested" / "file.txt"
+    runs.write_atomic(path, "first")
+    runs.write_atomic(path, b"second")
+    assert path.read_text() == "second"
+    assert [item.name for item in path.parent.iterdir()] == ["file.txt"]

@@ -1,0 +1,149 @@
+"""TrainConfig validation, presets, the tf.data pipeline, whitening, train() and stopping."""
+
+import dataclasses
+import threading
+import types
+
+import numpy as np
+import pytest
+
+from cifar_core import models, recording, runs, training
+from cifar_core.backend import keras
+
+
+def tiny_data(train_count=64, test_count=32, seed=0):
+    """A Cifar10-shaped object of random uint8 images (train() reads only these fields)."""
+    generator = np.random.default_rng(seed)
+    return types.SimpleNamespace(
+        x_train=generator.integers(0, 256, (train_count, 32, 32, 3), dtype=np.uint8),
+        y_train=np.arange(train_count, dtype=np.int64) % 10,
+        x_test=generator.integers(0, 256, (test_count, 32, 32, 3), dtype=np.uint8),
+        y_test=np.arange(test_count, dtype=np.int64) % 10,
+    )
+
+
+@pytest.mark.parametrize("field, value", [
+    ("model", "resnet"), ("epochs", 0), ("epochs", 1.5), ("epochs", True), ("batch_size", 0),
+    ("batch_size", 100000), ("optimizer", "rmsprop"), ("learning_rate", 0.0),
+    ("learning_rate", -1.0), ("learning_rate", float("nan")), ("schedule", "step"),
+    ("weight_decay", -0.1), ("label_smoothing", 1.0), ("augment", "yes"), ("train_size", 0),
+    ("validation_size", -1), ("seed", -1), ("momentum", 1.5), ("warmup_epochs", -1.0),
+    ("ema", 1), ("precision", "float16"),
+])
+def test_bad_config_field_raises_value_error_naming_it(field, value):
+    with pytest.raises(ValueError, match=rf"TrainConfig\.{field} "):
+        training.TrainConfig(**{field: value})
+
+
+def test_presets_are_valid_and_overridable():
+    assert {"seed-notebook", "fast", "demo"} <= set(training.PRESETS)
+    notebook = training.PRESETS["seed-notebook"]
+    assert (notebook.model, notebook.batch_size, notebook.optimizer, notebook.learning_rate,
+            notebook.schedule, notebook.augment) == ("seed", 32, "sgd", 0.01, "time-decay", False)
+    config = training.preset("fast", epochs=2)
+    assert config.epochs == 2 and config.model == "fast"
+    assert training.TrainConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ValueError, match="nope"):
+        training.preset("nope")
+    with pytest.raises(ValueError, match="epochs"):
+        training.preset("demo", epochs=-3)
+
+
+def test_time_decay_matches_keras2_formula():
+    config = training.preset("seed-notebook", epochs=25)
+    schedule = training._schedule(config, steps_per_epoch=100)
+    assert float(schedule(1000)) == pytest.approx(0.01 / (1 + 0.01 / 25 * 1000))
+
+
+def test_augment_batch_flips_and_shifts_without_interpolation():
+    images = np.random.default_rng(1).integers(0, 256, (16, 32, 32, 3)).astype("float32")
+    augmented = np.asarray(training.augment_batch(images))
+    assert augmented.shape == images.shape
+    # Every output pixel value comes from the input image (integer shifts, reflect padding).
+    for original, changed in zip(images, augmented):
+        assert np.isin(changed, original).all()
+    center_match = [np.array_equal(a[2:-2, 2:-2], b[2:-2, 2:-2]) for a, b in zip(images, augmented)]
+    assert not all(center_match)
+
+
+def test_whitening_decorrelates_patches():
+    data = tiny_data(200)
+    model = models.build_model("fast", seed=0)
+    training.init_whitening(model, data.x_train)
+    assert not model.get_layer("conv1").trainable
+    extractor = keras.Model(model.input, model.get_layer("conv1").output)
+    outputs = np.asarray(extractor(data.x_train[:50].astype("float32")))  # (50, 31, 31, 24)
+    half = outputs[..., :12].reshape(-1, 12)
+    covariance = np.cov(half, rowvar=False)
+    np.testing.assert_allclose(covariance, np.eye(12), atol=0.1)
+
+
+def test_train_tiny_model_returns_history():
+    config = training.TrainConfig(model="tiny", epochs=2, batch_size=16, validation_size=16)
+    result = training.train(config, tiny_data())
+    assert set(result.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert len(result.history["loss"]) == 2
+    assert result.model.name == "tiny"
+
+
+def test_train_run_writes_complete_run_folder(tmp_path):
+    config = training.TrainConfig(model="tiny", epochs=2, batch_size=16, validation_size=16,
+                                  augment=True)
+    run, result = recording.train_run(config, tiny_data(), runs_directory=tmp_path)
+    names = {path.name for path in run.path.iterdir()}
+    assert {"config.json", "status.json", "history.csv", "model.keras", "filters",
+            "tensorboard"} <= names
+    record = runs.read_run(run.path)
+    assert record.state == "finished"
+    assert 0.0 <= record.status["test_accuracy"] <= 1.0
+    assert [row["epoch"] for row in record.history()] == [1.0, 2.0]
+    assert record.filter_epochs() == [0, 1, 2]
+    assert np.load(run.path / "filters" / "epoch_002.npy").shape == (3, 3, 3, 16)
+    assert any((run.path / "tensorboard").rglob("events.out.tfevents*"))
+    assert models.load_model(record.model_path).name == "tiny"
+    assert training.TrainConfig.from_dict(record.config) == config
+
+
+def test_stop_ends_training_within_one_batch_and_saves_model(tmp_path):
+    stop = threading.Event()
+    batches = []
+
+    class StopAfterThree(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            batches.append(batch)
+            if len(batches) == 3:
+                stop.set()
+
+    config = training.TrainConfig(model="tiny", epochs=5, batch_size=8, validation_size=0)
+    run, result = recording.train_run(config, tiny_data(), runs_directory=tmp_path,
+                                      callbacks=[StopAfterThree()], stop_event=stop,
+                                      evaluate_test=False)
+    assert len(batches) == 3  # 8 batches per epoch, 5 epochs: it stopped after the third.
+    record = runs.read_run(run.path)
+    assert record.state == "stopped"
+    assert record.model_path is not None
+
+
+def test_failed_training_marks_run_failed(tmp_path):
+    class Boom(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            raise RuntimeError("boom")
+
+    config = training.TrainConfig(model="tiny", epochs=1, batch_size=16, validation_size=0)
+    with pytest.raises(RuntimeError, match="boom"):
+        recording.train_run(config, tiny_data(), runs_directory=tmp_path, callbacks=[Boom()])
+    (record,) = runs.list_runs(tmp_path)
+    assert record.state == "failed" and "boom" in record.status["error"]
+
+
+def test_mixed_precision_training_saves_float32_model(tmp_path):
+    config = training.TrainConfig(model="tiny", epochs=1, batch_size=32, validation_size=0,
+                                  precision="mixed_bfloat16")
+    result = training.train(config, tiny_data())
+    path = models.save_model(result.model, tmp_path / "tiny.keras")
+    reloaded = models.load_model(path)
+    assert reloaded.get_layer("conv1").compute_dtype == "float32"
+    images = tiny_data().x_test.astype("float32")
+    assert dataclasses.is_dataclass(result)
+    accuracy = training.evaluate_accuracy(reloaded, images, tiny_data().y_test, flip_average=True)
+    assert 0.0 <= accuracy <= 1.0
