@@ -1,0 +1,31 @@
+"""The Dataset page in a real browser on the real dataset: filter to one class."""
+
+import re
+
+from tests.e2e.conftest import wait_for_script
+
+GRID = 'img[alt^="Grid of CIFAR-10 images"]'
+
+
+def test_filter_to_one_class_shows_only_that_class(app_url, page):
+    page.goto(f"{app_url}/dataset")
+    page.wait_for_selector(GRID)
+    assert page.locator('[data-testid="stSidebarNav"]').get_by_text("Dataset").is_visible()
+
+    page.get_by_label("Classes (none = all)").click()
+    page.keyboard.type("frog")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.get_by_text("5,000 train images match").wait_for()
+    wait_for_script(page)
+
+    alt = page.locator(GRID).get_attribute("alt")
+    tiles = alt.removeprefix("Grid of CIFAR-10 images: ").split(", ")
+    assert len(tiles) == 64 and all(tile.startswith("frog #") for tile in tiles)
+    assert re.search(r"classes=6(&|$)", page.url)
+
+    # The link reproduces the view in a fresh tab.
+    other = page.context.new_page()
+    other.goto(page.url)
+    other.wait_for_selector(GRID)
+    assert other.locator(GRID).get_attribute("alt") == alt
