@@ -43,6 +43,9 @@ OFFICIAL_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 OFFICIAL_MD5 = "c58f30108f718f92721af3b95e74349a"
 #: File name of the python-version archive, as downloaded and as looked for in caches.
 ARCHIVE_NAME = "cifar-10-python.tar.gz"
+#: Largest batch file we read into memory. Real batches are 31-45 MB; anything far
+#: bigger is a damaged or hostile file (e.g. a gzip bomb), refused before reading it.
+MAX_BATCH_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,13 @@ def _source_files(source):
     return [batches / name for name in layout.members if (batches / name).is_file()]
 
 
+def _check_size(size, label):
+    if size > MAX_BATCH_BYTES:
+        raise DatasetError(
+            f"{label}: {size:,} bytes, far larger than any CIFAR-10 batch; refused"
+        )
+
+
 def _folder_members(folder):
     """Yield ``(layout, member name, label for messages, payload)`` from an extracted folder."""
     layout, batches = _folder_layout(folder)
@@ -188,6 +198,7 @@ def _folder_members(folder):
         file = batches / name
         if not file.is_file():
             raise DatasetError(f"{file}: missing (the folder must hold {', '.join(layout.members)})")
+        _check_size(file.stat().st_size, file)
         try:
             payload = file.read_bytes()
         except OSError as error:
@@ -214,6 +225,7 @@ def _archive_members(archive):
                 label = f"{archive} (member {member.name})"
                 if not member.isfile():
                     raise DatasetError(f"{label}: not a regular file")
+                _check_size(member.size, label)
                 yield layout, name, label, tar.extractfile(member).read()
             while stream.read(1 << 20):
                 pass

@@ -305,3 +305,14 @@ def test_folder_without_batches_is_an_error(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DatasetError, match=rf"{tmp_path / 'empty'}: no CIFAR-10 batch files"):
         _load(tmp_path / "empty", tmp_path)
+
+
+def test_oversized_member_is_refused_before_reading(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "MAX_BATCH_BYTES", 1000)
+    archive = tmp_path / "big.tar.gz"
+    cifar_fixtures.write_archive(archive)
+    with pytest.raises(DatasetError, match=r"data_batch_1\): [\d,]+ bytes, far larger"):
+        _load(archive, tmp_path)
+    folder = _extract(archive, tmp_path / "extracted")
+    with pytest.raises(DatasetError, match=rf"{folder / 'data_batch_1'}: [\d,]+ bytes"):
+        _load(folder, tmp_path)
