@@ -33,7 +33,8 @@ MAX_BYTES = 20 * 1024 * 1024
 MODEL_SIZE = 32
 
 #: Longest side kept for display when a page decodes an upload (the model needs 32).
-DISPLAY_MAX_SIDE = 1024
+#: 768 lets a 12-megapixel JPEG decode at 1/4 scale (1008 x 756), several times faster.
+DISPLAY_MAX_SIDE = 768
 
 #: Ways to make a photo square before shrinking it: keep the centre, or keep everything.
 SQUARE_MODES = ("crop", "pad")
@@ -67,7 +68,10 @@ def decode_image(data, name, *, max_side=None):
             image = Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS))
             _check_size(image, name)
             if max_side is not None and image.format == "JPEG":
-                image.draft("RGB", (max_side, max_side))  # decode at 1/2, 1/4 or 1/8 scale
+                # Decode at 1/2, 1/4 or 1/8 scale, as small as keeps the long side >= max_side.
+                scale = max_side / max(image.size)
+                wanted = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
+                image.draft("RGB", wanted)
             image.seek(0)  # the first frame of an animated GIF or WebP
             image.load()  # truncated and corrupt files fail here, not later on the page
             image = ImageOps.exif_transpose(image)
@@ -83,7 +87,7 @@ def decode_image(data, name, *, max_side=None):
         # Pillow's decoders report truncated or corrupt data with any of these.
         raise ImageError(f"{name}: the image data is truncated or corrupt ({error}).") from None
     if max_side is not None and max(rgb.size) > max_side:
-        rgb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        rgb.thumbnail((max_side, max_side), Image.Resampling.BICUBIC, reducing_gap=2.0)
     return rgb
 
 

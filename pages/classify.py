@@ -1,0 +1,133 @@
+"""Classify: your own photos or the camera, the top-k classes, and where the model looked."""
+
+import numpy as np
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from cifar_core import images, inference, models, plots, ui
+from cifar_core.data import CLASS_NAMES
+
+TOP_PREDICTION = "top"  # "explain whichever class the model ranks first"
+EXPLAIN_CHOICES = (TOP_PREDICTION,) + CLASS_NAMES
+HEAT_MAPS = ("Grad-CAM", "Saliency")
+
+
+def flag(text):
+    return text == "true"
+
+
+def flag_text(value):
+    return "true" if value else "false"
+
+
+st.title("Classify your own images")
+st.caption("A CIFAR-10 model has only ever seen 32 x 32 photos of ten classes: watch your "
+           "picture shrink to that, then see what the model thinks and where it looked.")
+
+# --- controls (all kept in the URL, so a view can be shared) --------------------------
+controls = st.columns([3, 2, 2, 2])
+with controls[0]:
+    entries = [ui.model_picker("Model", key="model")]
+    if st.toggle("Compare with a second model", key="compare",
+                 on_change=ui.url_state("compare", False, cast=flag, to_text=flag_text)):
+        entries.append(ui.model_picker("Second model", key="model2"))
+mode = controls[1].segmented_control(
+    "Make it square by", images.SQUARE_MODES, key="square",
+    format_func={"crop": "cropping the centre", "pad": "padding the sides"}.get,
+    on_change=ui.url_state("square", "crop", options=images.SQUARE_MODES)) or "crop"
+k = controls[2].slider("Classes to show", 1, len(CLASS_NAMES), key="k",
+                       on_change=ui.url_state("k", 5, options=range(1, 11), cast=int))
+method = controls[3].segmented_control(
+    "Heat map", HEAT_MAPS, key="heat",
+    on_change=ui.url_state("heat", HEAT_MAPS[0], options=HEAT_MAPS)) or HEAT_MAPS[0]
+explain = controls[3].selectbox(
+    "Explain the class", EXPLAIN_CHOICES, key="explain",
+    format_func=lambda choice: "its top prediction" if choice == TOP_PREDICTION else choice,
+    on_change=ui.url_state("explain", TOP_PREDICTION, options=EXPLAIN_CHOICES))
+
+# --- input: files or the camera ------------------------------------------------------
+if st.toggle("Use the camera", key="camera",
+             on_change=ui.url_state("camera", False, cast=flag, to_text=flag_text)):
+    shot = st.camera_input("Take a photo")
+    files = [("camera.jpg", shot.getvalue())] if shot is not None else []
+else:
+    uploaded = st.file_uploader("Images (PNG, JPEG, BMP, GIF or WebP)", key="uploads",
+                                type=list(images.UPLOAD_TYPES), accept_multiple_files=True)
+    files = [(file.name, file.getvalue()) for file in uploaded or []]
+if not files:
+    st.info("Upload one or more photos of airplanes, cars, birds, cats, deer, dogs, frogs, "
+            "horses, ships or trucks.", icon=":material/upload:")
+    st.stop()
+
+uploads, errors = images.prepare_uploads(files, mode)
+for error in errors:
+    st.error(str(error), icon=":material/broken_image:")
+if not uploads:
+    st.stop()
+
+try:
+    loaded = [ui.model(entry.path) for entry in entries]
+except (models.ModelError, OSError) as error:
+    st.error(f"The model could not be loaded: {error}", icon=":material/error:")
+    st.stop()
+batch = np.stack([upload.steps.model_input for upload in uploads])  # (N, 32, 32, 3)
+probabilities = [inference.predict(model, batch) for model in loaded]  # each (N, 10)
+
+# --- many files: one row each, downloadable ------------------------------------------
+chosen = 0
+if len(uploads) > 1:
+    table = inference.results_table([upload.name for upload in uploads], probabilities[0],
+                                    CLASS_NAMES)
+    st.subheader(f"{len(uploads)} images classified by {entries[0].label}")
+    confidence = st.column_config.ProgressColumn("confidence", format="percent",
+                                                 min_value=0.0, max_value=1.0)
+    st.dataframe(table, hide_index=True, column_config={"confidence": confidence})
+    st.download_button("Download the table (CSV)", table.to_csv(index=False),
+                       file_name="classify-results.csv", mime="text/csv",
+                       icon=":material/download:")
+    chosen = st.selectbox("Look closer at", range(len(uploads)), key="chosen",
+                          format_func=lambda index: uploads[index].name)
+upload = uploads[chosen]
+steps = upload.steps
+
+# --- what the model is given ---------------------------------------------------------
+st.subheader(f"From your picture to what the model sees: {upload.name}")
+original, square, small = st.columns(3)
+original.image(steps.original, caption=f"Your picture, {steps.original.width} x "
+               f"{steps.original.height}", width="stretch")
+square.image(steps.square, caption=f"Square by {mode}, {steps.square.width} x "
+             f"{steps.square.height}", width="stretch")
+small.image(plots.upscale(steps.model_input, 8),
+            caption="32 x 32: what the model sees (each square is one pixel)", width="stretch")
+
+# --- what each model thinks, and where it looked --------------------------------------
+for position, (column, entry, model, model_probabilities) in enumerate(zip(
+        st.columns(len(entries)), entries, loaded, probabilities)):
+    scores = model_probabilities[chosen]  # (10,)
+    class_index = int(scores.argmax()) if explain == TOP_PREDICTION else CLASS_NAMES.index(explain)
+    with column:
+        st.plotly_chart(plots.top_k_figure(inference.top_k(scores, k, CLASS_NAMES),
+                                           title=entry.label), key=f"top_k_{position}")
+        if method == "Grad-CAM":
+            layer = st.selectbox("Grad-CAM layer", models.conv_layer_names(model)[::-1],
+                                 key=f"layer_{position}", help="Later layers see whole objects; "
+                                 "earlier ones see edges and colours, at finer resolution.")
+            heat = inference.grad_cam(model, steps.model_input, class_index, layer)
+        else:
+            heat = inference.saliency(model, steps.model_input, class_index)
+        seen, photo = st.columns(2)
+        seen.image(plots.heat_map_overlay(plots.upscale(steps.model_input, 8),
+                                          images.map_to_original(heat, (256, 256))),
+                   caption=f"{method} for “{CLASS_NAMES[class_index]}” on the 32 x 32 input",
+                   width="stretch")
+        photo.image(plots.heat_map_overlay(np.asarray(steps.original),
+                                           images.map_to_original(heat, steps.original.size, mode)),
+                    caption="The same over your picture (dimmed: cropped away)", width="stretch")
+
+# --- deeper: the Layers page takes the upload through session state ---------------------
+if st.button("Open this image in the Layers page", icon=":material/layers:"):
+    st.session_state["layers_upload"] = (upload.name, upload.data)
+    try:
+        st.switch_page("pages/layers.py")
+    except StreamlitAPIException:
+        st.warning("The Layers page is not available in this version of the app.")
