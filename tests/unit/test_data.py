@@ -13,7 +13,7 @@ import tarfile
 import numpy as np
 import pytest
 
-from cifar_core import data
+from cifar_core import data, sources
 from cifar_core.data import CLASS_NAMES, DatasetError
 from tests import cifar_fixtures
 
@@ -308,7 +308,7 @@ def test_folder_without_batches_is_an_error(tmp_path):
 
 
 def test_oversized_member_is_refused_before_reading(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "MAX_BATCH_BYTES", 1000)
+    monkeypatch.setattr(sources, "MAX_BATCH_BYTES", 1000)
     archive = tmp_path / "big.tar.gz"
     cifar_fixtures.write_archive(archive)
     with pytest.raises(DatasetError, match=r"data_batch_1\): [\d,]+ bytes, far larger"):

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from cifar_core import data, decoded_cache
+from cifar_core import data, decoded_cache, sources
 from tests import cifar_fixtures
 
 
@@ -19,13 +19,13 @@ def cache(tmp_path):
 def parse_calls(monkeypatch):
     """Count how often load_cifar10 parses a source (instead of using the decoded cache)."""
     calls = []
-    original = data.parse_source
+    original = sources.parse_source
 
     def counting_parse(source, **options):
         calls.append(source)
         return original(source, **options)
 
-    monkeypatch.setattr(data, "parse_source", counting_parse)
+    monkeypatch.setattr(sources, "parse_source", counting_parse)
     return calls
 
 
