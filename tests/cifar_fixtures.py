@@ -113,3 +113,10 @@ def batch_calling(module, name, argument):
     """A python-format batch dict whose ``b"data"`` entry is a call to ``module.name``."""
     call = pickle_calling(module, name, argument)[:-1]  # drop STOP: the call is a value
     return b"(dp0\nVdata\np1\n" + call + b"s."
+
+
+def extract_archive(archive, destination):
+    """Extract a test-made archive into ``destination``; return its batches folder."""
+    with tarfile.open(archive) as tar:
+        tar.extractall(destination, filter="data")
+    return next(Path(destination).glob("cifar-10-batches-*"))
