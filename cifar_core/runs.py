@@ -19,6 +19,7 @@ import io
 import json
 import os
 import secrets
+import shutil
 import socket
 import time
 from dataclasses import dataclass, field
@@ -225,3 +226,23 @@ def mark_interrupted(runs_directory=None):
             write_atomic(record.path / "status.json", json.dumps(status, indent=2))
             marked.append(record.id)
     return marked
+
+
+def delete_run(run_id, runs_directory=None):
+    """Delete the folder of run ``run_id``; a running run or a non-run name is a ValueError.
+
+    The folder is first renamed to a hidden name (atomic), so a crash half-way through the
+    removal never leaves half a run in the list.
+    """
+    directory = runs_dir(runs_directory)
+    if not isinstance(run_id, str) or run_id in ("", ".", "..") or Path(run_id).name != run_id \
+            or run_id.startswith("."):
+        raise ValueError(f"not a run id: {run_id!r}")
+    record = read_run(directory / run_id)
+    if record is None:
+        raise ValueError(f"no run {run_id!r} in {directory}")
+    if record.state == "running":
+        raise ValueError(f"run {run_id!r} is still running; stop it before deleting it")
+    hidden = directory / f".deleted-{secrets.token_hex(4)}-{run_id}"
+    os.replace(record.path, hidden)
+    shutil.rmtree(hidden, ignore_errors=True)

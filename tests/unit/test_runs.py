@@ -85,3 +85,16 @@ def test_write_atomic_replaces_whole_file(tmp_path):
     runs.write_atomic(path, b"second")
     assert path.read_text() == "second"
     assert [item.name for item in path.parent.iterdir()] == ["file.txt"]
+
+
+def test_delete_run_removes_a_finished_run_and_refuses_running_or_bad_ids(tmp_path):
+    finished, running = started(tmp_path), started(tmp_path)
+    finished.finish("finished")
+    runs.delete_run(finished.id, tmp_path)
+    assert [record.id for record in runs.list_runs(tmp_path)] == [running.id]
+    assert not finished.path.exists() and not list(tmp_path.glob(".deleted-*"))
+    with pytest.raises(ValueError, match="still running"):
+        runs.delete_run(running.id, tmp_path)
+    for bad in ("../etc", "..", "", ".hidden", finished.id):
+        with pytest.raises(ValueError, match="run"):
+            runs.delete_run(bad, tmp_path)
