@@ -102,13 +102,14 @@ def tensorboard_callback(run):
 
 
 def train_run(config, data, *, runs_directory=None, callbacks=(), stop_event=None,
-              evaluate_test=True):
+              evaluate_test=True, on_start=None):
     """Train ``config`` on ``data`` inside a new run folder; returns ``(run, result)``.
 
     The run ends "stopped" when ``stop_event`` (a threading.Event) was set (training ends
     within one batch and the model is still saved), "finished" otherwise, and "failed"
     (then the error is raised again) if training raised. With ``evaluate_test`` the
-    final model's accuracy on the full test split goes into status.json.
+    final model's accuracy on the full test split goes into status.json. ``on_start`` is
+    called with the new run before training begins (the UI shows its folder at once).
     """
     stop_event = stop_event or threading.Event()
     run = runs.start_run(config, runs_directory)
@@ -116,6 +117,8 @@ def train_run(config, data, *, runs_directory=None, callbacks=(), stop_event=Non
     everything = [RunRecorder(run), tensorboard_callback(run), *callbacks,
                   training.StopOnEvent(stop_event)]
     try:
+        if on_start is not None:
+            on_start(run)
         result = training.train(config, data, callbacks=everything)
         accuracy = None
         if evaluate_test:
