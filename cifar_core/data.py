@@ -18,6 +18,7 @@ Progress callbacks are ``progress(stage, done, total)`` with stage ``"download"`
 """
 
 import os
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,7 @@ from cifar_core.download import fetch
 
 __all__ = [
     "CLASS_NAMES", "DatasetError", "Cifar10", "OFFICIAL_URL", "OFFICIAL_MD5",
-    "load_cifar10", "find_cifar10", "download_cifar10", "cache_dir",
+    "load_cifar10", "find_cifar10", "download_cifar10", "cache_dir", "progress_printer",
 ]
 
 OFFICIAL_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
@@ -63,6 +64,23 @@ def cache_dir():
     """Our cache folder: ``$CIFAR10_CACHE_DIR`` or ``~/.cache/cifar10-explorer``."""
     configured = os.environ.get("CIFAR10_CACHE_DIR")
     return Path(configured).expanduser() if configured else Path.home() / ".cache" / "cifar10-explorer"
+
+
+def progress_printer(stream=None):
+    """A ``progress(stage, done, total)`` callback that redraws one line, for the CLI.
+
+    Downloads show megabytes, parsing shows batches; the line ends when a stage is done.
+    """
+    def progress(stage, done, total):
+        out = stream or sys.stderr
+        if stage == "download":
+            amount = f"{done / 1e6:.1f}" + (f" of {total / 1e6:.1f} MB" if total else " MB")
+        else:
+            amount = f"{done} of {total}"
+        out.write(f"\rCIFAR-10 {stage}: {amount}" + ("\n" if total and done >= total else ""))
+        out.flush()
+
+    return progress
 
 
 def _cache_root(override):

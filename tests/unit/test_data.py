@@ -6,6 +6,8 @@ $KERAS_HOME to an empty temporary folder, so tests about the search order unset 
 override them.
 """
 
+import io
+
 import numpy as np
 import pytest
 
@@ -168,3 +170,14 @@ def test_bad_source_leaves_no_decoded_cache(tmp_path):
     with pytest.raises(DatasetError, match="missing test_batch"):
         _load(archive, tmp_path)
     assert not list((tmp_path / "cache").rglob("*.npy"))
+
+
+def test_progress_printer_redraws_one_line_per_stage():
+    stream = io.StringIO()
+    progress = data.progress_printer(stream)
+    progress("download", 0, 2_000_000)
+    progress("download", 2_000_000, 2_000_000)
+    progress("parse", 3, 6)
+    assert stream.getvalue() == ("\rCIFAR-10 download: 0.0 of 2.0 MB"
+                                 "\rCIFAR-10 download: 2.0 of 2.0 MB\n"
+                                 "\rCIFAR-10 parse: 3 of 6")
