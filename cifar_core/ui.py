@@ -151,8 +151,12 @@ def dataset_missing_panel(error):
         f"2. **Put the archive in the cache:** copy `cifar-10-python.tar.gz` into "
         f"`{data.cache_dir()}` (or use the Keras cache, `~/.keras/datasets`).\n"
         "3. **Download it** (163 MB from the University of Toronto, checked against its "
-        "official checksum):"
+        "official checksum)."
     )
+    if os.environ.get("CIFAR10_PATH"):
+        st.info("`CIFAR10_PATH` is set, so the app looks only there: fix the path, or "
+                "start the app without it to use the cache or a download.")
+        return
     downloads = _downloads()
     if st.button("Download CIFAR-10", icon=":material/download:", key="download_cifar10"):
         with downloads["lock"]:

@@ -64,3 +64,27 @@ def test_malformed_links_fall_back_to_defaults(app, name, value):
     app.run()
     assert not app.exception
     assert len(app.selectbox(key="index").options) >= 64
+
+
+def test_missing_dataset_shows_the_three_fixes(tmp_path, monkeypatch):
+    monkeypatch.delenv("CIFAR10_PATH", raising=False)
+    monkeypatch.setenv("CIFAR10_CACHE_DIR", str(tmp_path / "empty-cache"))
+    app = AppTest.from_file(APP_PATH, default_timeout=TIMEOUT)
+    app.switch_page("pages/dataset.py")
+    app.run()
+    assert not app.exception
+    assert "could not be loaded" in app.error[0].value
+    steps = app.markdown[0].value
+    assert "CIFAR10_PATH" in steps and str(tmp_path / "empty-cache") in steps
+    assert app.button(key="download_cifar10").label == "Download CIFAR-10"
+    assert not app.get("image")  # nothing of the page ran past the panel
+
+
+def test_wrong_dataset_path_is_named(tmp_path, monkeypatch):
+    monkeypatch.setenv("CIFAR10_PATH", str(tmp_path / "typo.tar.gz"))
+    app = AppTest.from_file(APP_PATH, default_timeout=TIMEOUT)
+    app.switch_page("pages/dataset.py")
+    app.run()
+    assert not app.exception
+    assert "typo.tar.gz" in app.error[0].value
+    assert "looks only there" in app.info[0].value
