@@ -142,3 +142,18 @@ def test_entry_key_depends_on_path_size_and_mtime(tiny_archive, cache):
     assert decoded_cache.entry_for(path, [path], cache) == first
     os.utime(path, ns=(5, 5))
     assert decoded_cache.entry_for(path, [path], cache) != first
+
+
+def test_sampled_checksum_of_large_files_catches_damage_in_a_sampled_block(
+        tiny_archive, cache, parse_calls, monkeypatch):
+    # Shrink the blocks so the tiny x_train.npy takes the large-file (sampled) path.
+    monkeypatch.setattr(decoded_cache, "_BLOCK_SIZE", 16)
+    monkeypatch.setattr(decoded_cache, "_SAMPLED_BLOCKS", 4)
+    path, _ = tiny_archive
+    _load(path, cache)
+    file = _entry(cache) / "x_train.npy"
+    payload = bytearray(file.read_bytes())
+    payload[-1] ^= 0xFF  # the last sampled block ends at the last byte
+    file.write_bytes(bytes(payload))
+    _load(path, cache)
+    assert len(parse_calls) == 2
