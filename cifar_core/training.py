@@ -267,7 +267,7 @@ def train(config, data, callbacks=()):
     validation = validation_subset(config, data)
     validation_data = None if validation is None else make_dataset(*validation, 500)
     history = model.fit(train_data, epochs=config.epochs, validation_data=validation_data,
-                        callbacks=list(callbacks), verbose=0)
+                        callbacks=list(callbacks), shuffle=False, verbose=0)  # tf.data shuffles
     return TrainResult(model, dict(history.history))
 
 

@@ -1,0 +1,193 @@
+"""Command line: ``python -m cifar_core train|evaluate ...``.
+
+    python -m cifar_core train --preset fast --epochs 4 [--batch-size N] [--learning-rate F]
+        [--train-size N] [--runs-dir DIR] [--save models/fast.keras] ...
+    python -m cifar_core evaluate RUN_DIR_OR_MODEL_FILE [--flip-average]
+
+``train`` writes a run folder (see ``runs``), shows one progress line that rewrites
+itself, and prints the final test accuracy; ``--save`` also copies the model to a
+shipped-model file with its JSON card (the recipe is this very command line).
+Bad arguments exit with status 2 and one line saying what is wrong; TensorFlow is only
+imported once the arguments are valid, so mistakes are reported at once.
+"""
+
+import argparse
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def build_parser():
+    parser = _Parser(prog="python -m cifar_core",
+                     description="Train and evaluate CIFAR-10 CNNs from the command line.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    train = commands.add_parser("train", help="train a model into a new run folder")
+    train.add_argument("--preset", default="fast", help="seed-notebook, fast or demo")
+    train.add_argument("--model", help="architecture: seed, fast or tiny")
+    train.add_argument("--epochs", type=_positive_int)
+    train.add_argument("--batch-size", type=_positive_int)
+    train.add_argument("--learning-rate", type=float)
+    train.add_argument("--optimizer", help="sgd, nesterov or adam")
+    train.add_argument("--schedule", help="constant, time-decay or warmup-cosine")
+    train.add_argument("--weight-decay", type=float)
+    train.add_argument("--label-smoothing", type=float)
+    train.add_argument("--warmup-epochs", type=float)
+    train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
+    train.add_argument("--ema", action=argparse.BooleanOptionalAction, default=None)
+    train.add_argument("--precision", help="float32 or mixed_bfloat16")
+    train.add_argument("--train-size", type=_positive_int, help="training images (default all)")
+    train.add_argument("--validation-size", type=int, help="test images checked each epoch")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--runs-dir", type=Path, help="default $CIFAR_RUNS_DIR or ./runs")
+    train.add_argument("--data", type=Path, help="CIFAR-10 archive or folder (default: search)")
+    train.add_argument("--save", type=Path, help="also save the model here (.keras) with a card")
+
+    evaluate = commands.add_parser("evaluate", help="test accuracy of a run or model file")
+    evaluate.add_argument("target", type=Path, help="a run folder or a .keras model file")
+    evaluate.add_argument("--data", type=Path, help="CIFAR-10 archive or folder (default: search)")
+    evaluate.add_argument("--flip-average", action="store_true",
+                          help="average each image's and its mirror image's probabilities")
+    return parser
+
+
+#: CLI option -> TrainConfig field, for the options that override the preset.
+OVERRIDES = ("model", "epochs", "batch_size", "learning_rate", "optimizer", "schedule",
+             "weight_decay", "label_smoothing", "warmup_epochs", "augment", "ema", "precision",
+             "train_size", "validation_size", "seed")
+
+
+def make_progress_callback(stream=None, every_seconds=0.5):
+    """A Keras callback drawing one self-overwriting progress line on ``stream`` (stderr)."""
+    from cifar_core.backend import keras
+
+    stream = stream or sys.stderr
+
+    class ProgressLine(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.started = self.shown = time.time()
+            self.epochs = self.params.get("epochs") or 1
+            self.steps = self.params.get("steps") or 0
+            self.seen = 0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.seen += 1
+            now = time.time()
+            if now - self.shown < every_seconds:
+                return
+            self.shown = now
+            logs = logs or {}
+            total = self.epochs * self.steps
+            rate = self.seen / max(now - self.started, 1e-9)  # steps per second
+            eta = (total - self.seen) / rate if total and rate else 0
+            stream.write(f"\repoch {self.epoch + 1}/{self.epochs}  batch {batch + 1}/{self.steps}  "
+                         f"loss {logs.get('loss', float('nan')):.3f}  "
+                         f"accuracy {logs.get('accuracy', float('nan')):.3f}  "
+                         f"ETA {int(eta) // 60}:{int(eta) % 60:02d}   ")
+            stream.flush()
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            validation = (f"  val_accuracy {logs['val_accuracy']:.3f}"
+                          if "val_accuracy" in logs else "")
+            stream.write(f"\repoch {epoch + 1}/{self.epochs}  loss {logs.get('loss', 0):.3f}  "
+                         f"accuracy {logs.get('accuracy', 0):.3f}{validation}  "
+                         f"{time.time() - self.started:.0f} s" + " " * 20 + "\n")
+            stream.flush()
+
+    return ProgressLine()
+
+
+def _train(arguments, argv):
+    from cifar_core import data, models, recording, training
+
+    overrides = {name: getattr(arguments, name) for name in OVERRIDES
+                 if getattr(arguments, name) is not None}
+    config = training.preset(arguments.preset, **overrides)
+    if arguments.save is not None and arguments.save.suffix != ".keras":
+        raise ValueError(f"--save must name a .keras file, got {arguments.save}")
+    dataset = data.load_cifar10(arguments.data)
+    run, result = recording.train_run(config, dataset, runs_directory=arguments.runs_dir,
+                                      callbacks=[make_progress_callback()])
+    accuracy = float(run.status["test_accuracy"])
+    print(f"run: {run.path}")
+    print(f"test accuracy: {accuracy:.4f}")
+    if arguments.save is not None:
+        path = models.save_model(result.model, arguments.save)
+        models.write_model_card(path, architecture=config.model, epochs=config.epochs,
+                                recipe="python -m cifar_core " + shlex.join(argv),
+                                test_accuracy=accuracy, parameters=result.model.count_params())
+        print(f"saved: {path}")
+    return 0
+
+
+def _evaluate(arguments):
+    from cifar_core import data, models, training
+
+    target = arguments.target
+    path = target / "model.keras" if target.is_dir() else target
+    model = models.load_model(path)
+    dataset = data.load_cifar10(arguments.data)
+    accuracy = training.evaluate_accuracy(model, dataset.x_test, dataset.y_test,
+                                          flip_average=arguments.flip_average)
+    print(f"test accuracy: {accuracy:.4f} ({model.name}, {path})")
+    return 0
+
+
+def _import_tensorflow_quietly():
+    """Import the backend with file descriptor 2 pointed at /dev/null.
+
+    TensorFlow's C++ start-up lines (oneDNN, CUDA probing) ignore TF_CPP_MIN_LOG_LEVEL in
+    this version; hiding them keeps the CLI's output to its progress and its answer.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            import cifar_core.backend  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def main(argv=None):
+    """Run the command in ``argv`` (default sys.argv[1:]); returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    arguments = build_parser().parse_args(argv)
+    _import_tensorflow_quietly()
+    from cifar_core.data import DatasetError
+    from cifar_core.models import ModelError
+
+    try:
+        if arguments.command == "train":
+            return _train(arguments, argv)
+        return _evaluate(arguments)
+    except ValueError as error:
+        print(f"python -m cifar_core: error: {error}", file=sys.stderr)
+        return 2
+    except (DatasetError, ModelError) as error:
+        print(f"python -m cifar_core: error: {' '.join(str(error).split())}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130

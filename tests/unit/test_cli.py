@@ -1,0 +1,63 @@
+"""The command line: one-line errors for bad arguments, a real train and evaluate on tiny data."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from cifar_core import cli, data, runs
+
+
+@pytest.mark.parametrize("argv", [
+    [], ["fly"], ["train", "--epochs", "0"], ["train", "--epochs", "many"],
+    ["train", "--batch-size", "-5"], ["evaluate"],
+])
+def test_usage_errors_exit_2_with_one_line(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "error:" in error
+
+
+@pytest.mark.parametrize("argv, code, words", [
+    (["train", "--preset", "nope"], 2, "nope"),
+    (["train", "--preset", "demo", "--learning-rate", "-1"], 2, "learning_rate"),
+    (["train", "--preset", "demo", "--model", "vgg"], 2, "vgg"),
+    (["train", "--preset", "demo", "--save", "model.h5"], 2, "--save"),
+    (["evaluate", "missing.keras"], 1, "no model file"),
+])
+def test_bad_values_exit_nonzero_with_one_line(argv, code, words, capsys):
+    assert cli.main(argv) == code
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and words in error
+
+
+def test_module_entry_point_reports_one_line():
+    completed = subprocess.run([sys.executable, "-m", "cifar_core", "train", "--epochs", "0"],
+                               capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 2
+    assert completed.stderr.strip().count("\n") == 0 and "--epochs" in completed.stderr
+
+
+def test_train_then_evaluate_on_tiny_archive(tiny_archive, tmp_path, monkeypatch, capsys):
+    archive, _ = tiny_archive
+    real_load = data.load_cifar10
+    monkeypatch.setattr(data, "load_cifar10",
+                        lambda path=None: real_load(path, expected_counts=None, download=False))
+    saved = tmp_path / "models" / "tiny.keras"
+    argv = ["train", "--preset", "demo", "--epochs", "1", "--batch-size", "20",
+            "--data", str(archive), "--runs-dir", str(tmp_path / "runs"), "--save", str(saved)]
+    assert cli.main(argv) == 0
+    captured = capsys.readouterr()
+    assert "test accuracy:" in captured.out
+    assert "\r" in captured.err or "epoch 1/1" in captured.err
+    (record,) = runs.list_runs(tmp_path / "runs")
+    assert record.state == "finished" and record.model_path is not None
+    card = json.loads(saved.with_suffix(".json").read_text())
+    assert card["architecture"] == "tiny" and card["epochs"] == 1
+    assert card["recipe"].startswith("python -m cifar_core train --preset demo")
+
+    assert cli.main(["evaluate", str(record.path), "--data", str(archive)]) == 0
+    assert "test accuracy:" in capsys.readouterr().out
