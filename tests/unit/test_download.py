@@ -123,3 +123,12 @@ def test_load_downloads_when_nothing_is_found(server, tmp_path, monkeypatch):
     assert dataset.source == str(cache / data.ARCHIVE_NAME)
     assert stages == {"download", "parse", "cache"}
     assert data.find_cifar10(cache_dir=cache) == cache / data.ARCHIVE_NAME
+
+
+def test_damaged_file_in_cache_is_replaced_by_a_fresh_download(server, tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / data.ARCHIVE_NAME).write_bytes(b"half a file")
+    path = data.download_cifar10(f"{server['base']}/cifar-10-python.tar.gz", server["md5"],
+                                 cache_dir=cache)
+    assert path.read_bytes() == server["httpd"].payload
