@@ -7,6 +7,7 @@ loader's real code paths run on them.
 
 import io
 import pickle
+import struct
 import tarfile
 from pathlib import Path
 
@@ -120,3 +121,33 @@ def extract_archive(archive, destination):
     with tarfile.open(archive) as tar:
         tar.extractall(destination, filter="data")
     return next(Path(destination).glob("cifar-10-batches-*"))
+
+
+def _py2_string(payload):
+    """A Python 2 ``str`` as protocol 2 writes it (SHORT_BINSTRING or BINSTRING)."""
+    if len(payload) < 256:
+        return b"U" + bytes([len(payload)]) + payload
+    return b"T" + struct.pack("<I", len(payload)) + payload
+
+
+def _int(number):
+    return b"J" + struct.pack("<i", number)  # BININT
+
+
+def python2_batch_bytes(rows, labels):
+    """A batch pickled the way the official archive's Python 2 + NumPy 1 files are.
+
+    Python 3 never writes these opcodes (its bytes go through ``_codecs.encode``), so
+    this is how the tests cover the official files' layout: ``numpy.core.multiarray``
+    globals and raw Python 2 strings that ``encoding="bytes"`` turns into bytes.
+    """
+    count = len(rows)
+    dtype = (b"cnumpy\ndtype\n" + _py2_string(b"u1") + _int(0) + _int(1) + b"\x87R"
+             + b"(" + _int(3) + _py2_string(b"|") + b"NNN" + _int(-1) + _int(-1) + _int(0) + b"tb")
+    array = (b"cnumpy.core.multiarray\n_reconstruct\n" + b"cnumpy\nndarray\n" + _int(0) + b"\x85"
+             + _py2_string(b"b") + b"\x87R"
+             + b"(" + _int(1) + _int(count) + _int(3072) + b"\x86" + dtype + b"\x89"
+             + _py2_string(np.ascontiguousarray(rows, dtype=np.uint8).tobytes()) + b"tb")
+    label_list = b"](" + b"".join(_int(int(label)) for label in labels) + b"e"
+    return (b"\x80\x02}(" + _py2_string(b"batch_label") + _py2_string(b"training batch 1 of 5")
+            + _py2_string(b"data") + array + _py2_string(b"labels") + label_list + b"u.")

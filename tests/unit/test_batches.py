@@ -2,6 +2,7 @@
 
 import pickle
 import pickletools
+import warnings
 
 import numpy as np
 import pytest
@@ -21,6 +22,23 @@ def test_batch_round_trip_gives_rows_and_int64_labels(to_bytes, parse, filename)
     np.testing.assert_array_equal(parsed_rows, rows)
     np.testing.assert_array_equal(parsed_labels, labels)
     assert parsed_rows.dtype == np.uint8 and parsed_labels.dtype == np.int64
+
+
+@pytest.mark.parametrize("to_bytes", [
+    cifar_fixtures.python_batch_bytes, cifar_fixtures.python2_batch_bytes,
+], ids=["python3-pickle", "python2-pickle-as-official"])
+def test_restricted_unpickler_matches_plain_pickle_on_trusted_batches(to_bytes):
+    rows, labels = cifar_fixtures.random_batch(7, seed=4)
+    payload = to_bytes(rows, labels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # numpy.core, in the reference only
+        reference = pickle.loads(payload, encoding="bytes")  # trusted: we just wrote it
+    restricted = batches.unpickle(payload, "data_batch_1")
+    assert restricted.keys() == reference.keys()
+    np.testing.assert_array_equal(restricted[b"data"], reference[b"data"])
+    assert restricted[b"labels"] == reference[b"labels"] == labels
+    parsed_rows, _ = batches.parse_python_batch(payload, "data_batch_1")
+    np.testing.assert_array_equal(parsed_rows, rows)
 
 
 def test_rows_to_images_puts_red_green_blue_planes_last():
