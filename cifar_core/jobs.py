@@ -1,0 +1,352 @@
+"""Background training jobs for the UI: a thread per job, a progress snapshot, stop, a slot limit.
+
+A ``TrainingJob`` runs ``training.train`` in a daemon thread that never touches Streamlit.
+Keras callbacks write progress into the job under a lock; the page polls ``snapshot()``
+(an immutable copy) from an ``st.fragment(run_every=...)``. ``stop()`` sets an event that
+``training.StopOnEvent`` turns into ``model.stop_training`` after the current batch.
+``recording.train_run`` keeps the run folder (model, history, filters, status, test
+accuracy) on disk whether the run finishes, is stopped or fails.
+
+A ``JobRegistry`` is created once per server (``st.cache_resource``). It holds the jobs
+and a semaphore of ``$CIFAR_MAX_JOBS`` slots (default 1: a 2-core machine trains one model
+at a time), and decides which browser session controls which job: the session that
+started it, or (after a browser refresh, which is a new session) a session that names the
+job in its URL once the old session has stopped polling. Everyone else may watch.
+"""
+
+import collections
+import dataclasses
+import os
+import threading
+import time
+import uuid
+
+import pandas as pd
+
+from cifar_core import recording, run_history, training
+
+#: Training points kept per epoch for the live curve (the page draws every one of them).
+POINTS_PER_EPOCH = 50
+#: Batches over which images/second is averaged (recent speed, not the start-up cost).
+SPEED_WINDOW = 20
+#: Seconds without a poll after which a session is taken to have left its job.
+ORPHAN_AFTER_SECONDS = 4.0
+#: Finished jobs the registry remembers (their runs stay on disk regardless).
+KEEP_FINISHED = 10
+
+STATES = ("starting", "running", "evaluating", "finished", "stopped", "failed")
+DONE_STATES = ("finished", "stopped", "failed")
+
+
+class TrainerBusy(Exception):
+    """Every training slot of this server is taken; the message says so plainly."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Snapshot:
+    """What a job has done so far, copied under the job's lock (safe to read anywhere).
+
+    ``training`` holds (epoch, loss, accuracy) every few batches, where epoch is fractional
+    (1.5 = half-way through the second epoch) and loss/accuracy are Keras' running means
+    over the epoch so far; ``validation`` holds (epoch, loss, accuracy) after each epoch.
+    """
+
+    job_id: str
+    config: training.TrainConfig
+    state: str
+    epoch: int  # epochs begun, 1-based (0 before the first)
+    epochs: int
+    batch: int  # batches done in the current epoch
+    batches: int  # batches per epoch (0 until known)
+    training: tuple = ()
+    validation: tuple = ()
+    images_per_second: float | None = None
+    eta_seconds: float | None = None
+    elapsed_seconds: float = 0.0
+    error: str | None = None
+    run_dir: str | None = None
+
+    @property
+    def done(self):
+        return self.state in DONE_STATES
+
+    @property
+    def fraction(self):
+        """Share of all batches of all epochs done, 0-1."""
+        if not self.batches:
+            return 1.0 if self.state == "finished" else 0.0
+        done = (max(self.epoch, 1) - 1) * self.batches + self.batch
+        return min(done / (self.epochs * self.batches), 1.0)
+
+
+class _ProgressCallback(training.keras.callbacks.Callback):
+    """Copies Keras' progress into the job (under its lock) as batches and epochs end."""
+
+    def __init__(self, job, images_per_epoch):
+        super().__init__()
+        self.job = job
+        self.images_per_epoch = images_per_epoch
+        self.batch_size = job.config.batch_size
+        self.epoch = 0
+        self.every = 1
+        self.last_batch = 0
+        self.recent = collections.deque(maxlen=SPEED_WINDOW + 1)  # (time, images seen)
+
+    def on_train_begin(self, logs=None):
+        batches = int(self.params.get("steps") or 0)
+        self.every = max(1, batches // POINTS_PER_EPOCH)
+        self.job._update(state="running", batches=batches)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+        self.job._update(epoch=epoch + 1, batch=0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        done = self.last_batch = batch + 1
+        images = self.epoch * self.images_per_epoch + min(done * self.batch_size,
+                                                          self.images_per_epoch)
+        now = time.monotonic()
+        self.recent.append((now, images))
+        changes = {"batch": done}
+        if len(self.recent) > 1:
+            (first_time, first_images), (last_time, last_images) = self.recent[0], self.recent[-1]
+            if last_time > first_time:
+                speed = (last_images - first_images) / (last_time - first_time)
+                remaining = self.job.config.epochs * self.images_per_epoch - images
+                changes.update(images_per_second=speed, eta_seconds=remaining / speed)
+        point = None
+        batches = self.params.get("steps") or 0
+        if logs and (done % self.every == 0 or done == batches):
+            point = (self.epoch + done / max(batches, done), float(logs["loss"]),
+                     float(logs["accuracy"]))
+        self.job._update(training_point=point, **changes)
+
+    def on_train_end(self, logs=None):
+        self.job._update(state="evaluating")  # train_run now measures test accuracy
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if "val_loss" in logs:
+            batches = self.params.get("steps") or 0
+            fraction = min(self.last_batch / batches, 1.0) if batches else 1.0  # <1: stopped
+            self.job._update(validation_point=(epoch + fraction, float(logs["val_loss"]),
+                                               float(logs["val_accuracy"])))
+
+
+class TrainingJob:
+    """One training run in a daemon thread: ``start()``, ``stop()``, ``snapshot()``.
+
+    ``data`` is a ``Cifar10`` (read-only arrays, shared safely). ``on_done`` is called once
+    from the job's thread when it ends, whatever the outcome (the registry frees its slot).
+    ``callbacks`` are extra Keras callbacks run before ours (tests, instrumentation).
+    """
+
+    def __init__(self, config, data, runs_dir=None, *, on_done=None, callbacks=()):
+        if not isinstance(config, training.TrainConfig):
+            raise ValueError(f"config must be a TrainConfig, not {type(config).__name__}")
+        self.id = uuid.uuid4().hex[:10]
+        self.config = config
+        self.data = data
+        self.runs_dir = runs_dir
+        self._on_done = on_done
+        self._extra_callbacks = list(callbacks)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._started_at = None
+        self._finished_at = None
+        self._fields = dict(state="starting", epoch=0, batch=0, batches=0, images_per_second=None,
+                            eta_seconds=None, error=None, run_dir=None)
+        self._training, self._validation = [], []
+        self._thread = threading.Thread(target=self._run, name=f"training-{self.id}", daemon=True)
+
+    # --- the page's side --------------------------------------------------------------
+    def start(self):
+        """Start training in the background; returns self."""
+        self._started_at = time.monotonic()
+        self._thread.start()
+        return self
+
+    def stop(self):
+        """Ask the job to end after the current batch; it saves what it has."""
+        self._stop.set()
+
+    def join(self, timeout=None):
+        """Wait for the thread to end (tests, shutdown); True when it has."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def stop_requested(self):
+        return self._stop.is_set()
+
+    def snapshot(self):
+        """An immutable copy of the progress so far."""
+        with self._lock:
+            end = self._finished_at or time.monotonic()
+            elapsed = end - self._started_at if self._started_at else 0.0
+            return Snapshot(job_id=self.id, config=self.config, epochs=self.config.epochs,
+                            training=tuple(self._training), validation=tuple(self._validation),
+                            elapsed_seconds=elapsed, **self._fields)
+
+    # --- the thread's side ------------------------------------------------------------
+    def _update(self, *, training_point=None, validation_point=None, **fields):
+        with self._lock:
+            self._fields.update(fields)
+            if training_point is not None:
+                self._training.append(training_point)
+            if validation_point is not None:
+                self._validation.append(validation_point)
+
+    def _run(self):
+        try:
+            images_per_epoch = len(training.training_subset(self.config, self.data)[0])
+            callbacks = self._extra_callbacks + [_ProgressCallback(self, images_per_epoch)]
+            run, _ = recording.train_run(self.config, self.data, runs_directory=self.runs_dir,
+                                         callbacks=callbacks, stop_event=self._stop,
+                                         on_start=lambda run: self._update(run_dir=str(run.path)))
+            self._update(state="stopped" if self._stop.is_set() else "finished",
+                         eta_seconds=0.0, run_dir=str(run.path))
+        except Exception as error:  # The page shows the message; the server stays up.
+            self._update(state="failed", error=f"{type(error).__name__}: {error}", eta_seconds=None)
+        finally:
+            with self._lock:
+                self._finished_at = time.monotonic()
+            if self._on_done is not None:
+                self._on_done()
+
+
+def curves_frame(snapshot, run="this run"):
+    """The snapshot's curves as the DataFrame ``plots.training_curves_figure`` draws."""
+    rows = [(run, "train", *point) for point in snapshot.training]
+    rows += [(run, "validation", *point) for point in snapshot.validation]
+    return pd.DataFrame(rows, columns=["run", "split", "epoch", "loss", "accuracy"])
+
+
+def progress_text(snapshot):
+    """The line under the progress bar: epoch, batch, speed and time left."""
+    if snapshot.state == "starting":
+        return "Preparing the data and building the model..."
+    parts = [f"Epoch {max(snapshot.epoch, 1)} of {snapshot.epochs}",
+             f"batch {snapshot.batch:,} of {snapshot.batches:,}"]
+    if snapshot.images_per_second:
+        parts.append(f"{snapshot.images_per_second:,.0f} images/s")
+    if snapshot.state == "evaluating":
+        parts.append("measuring accuracy on the test images")
+    elif not snapshot.done and snapshot.eta_seconds is not None:
+        parts.append(f"about {run_history.duration_text(snapshot.eta_seconds)} left")
+    parts.append(f"{run_history.duration_text(snapshot.elapsed_seconds)} so far")
+    return " · ".join(parts)
+
+
+FORM_FIELDS = run_history.FORM_FIELDS
+
+
+def config_from_form(preset_name, fields):
+    """(config, errors): the preset with the form's ``fields`` applied, or None and why.
+
+    ``errors`` maps each bad field to TrainConfig's own message, so the page can show
+    every problem next to its field at once (TrainConfig alone stops at the first).
+    """
+    base = training.PRESETS[preset_name]
+    unknown = set(fields) - set(FORM_FIELDS)
+    if unknown:
+        raise ValueError(f"not form fields: {sorted(unknown)}")
+    errors = {}
+    for name, value in fields.items():
+        try:
+            dataclasses.replace(base, **{name: value})
+        except ValueError as error:
+            errors[name] = str(error).split(": ", 1)[-1]
+    if errors:
+        return None, errors
+    try:
+        return dataclasses.replace(base, **fields), {}
+    except ValueError as error:  # Fields fine alone but not together.
+        return None, {"form": str(error)}
+
+
+def max_jobs_setting():
+    """Concurrent jobs allowed on this server: ``$CIFAR_MAX_JOBS`` (default 1)."""
+    raw = os.environ.get("CIFAR_MAX_JOBS", "1")
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"CIFAR_MAX_JOBS must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"CIFAR_MAX_JOBS must be at least 1, got {raw!r}")
+    return value
+
+
+class JobRegistry:
+    """The server's jobs, a limit on how many train at once, and who controls which.
+
+    Create one per server process. ``owner`` is any string naming a browser session.
+    """
+
+    def __init__(self, max_jobs=None, *, orphan_after=ORPHAN_AFTER_SECONDS):
+        self.max_jobs = max_jobs_setting() if max_jobs is None else int(max_jobs)
+        if self.max_jobs < 1:
+            raise ValueError(f"max_jobs must be at least 1, got {max_jobs!r}")
+        self.orphan_after = orphan_after
+        self._slots = threading.BoundedSemaphore(self.max_jobs)
+        self._lock = threading.Lock()
+        self._jobs = {}  # job id -> TrainingJob, oldest first
+        self._owners = {}  # job id -> owner
+        self._seen = {}  # job id -> time.monotonic() of the owner's last poll
+
+    def start(self, config, data, *, owner, runs_dir=None, callbacks=()):
+        """Start a job owned by ``owner``; TrainerBusy when every slot is taken."""
+        if not self._slots.acquire(blocking=False):
+            running = self.running()
+            who = f" ({running[0].config.model}, epoch {running[0].snapshot().epoch} of " \
+                  f"{running[0].config.epochs})" if running else ""
+            raise TrainerBusy(f"The trainer is busy: {self.max_jobs} of {self.max_jobs} training "
+                              f"slot(s) in use{who}. Watch it below, or start yours when it ends.")
+        try:
+            job = TrainingJob(config, data, runs_dir, on_done=self._slots.release,
+                              callbacks=callbacks)
+        except BaseException:
+            self._slots.release()
+            raise
+        with self._lock:
+            self._jobs[job.id] = job
+            self._owners[job.id] = owner
+            self._seen[job.id] = time.monotonic()
+            self._forget_old()
+        return job.start()
+
+    def get(self, job_id):
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def running(self):
+        """Jobs not yet done, oldest first."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        return [job for job in jobs if not job.snapshot().done]
+
+    def owner(self, job_id):
+        with self._lock:
+            return self._owners.get(job_id)
+
+    def controls(self, job_id, owner):
+        """Whether ``owner`` controls the job (may stop it); records that it is polling.
+
+        A session that is not the owner takes the job over when the owner has not polled
+        for ``orphan_after`` seconds: the old tab was refreshed or closed.
+        """
+        now = time.monotonic()
+        with self._lock:
+            if job_id not in self._jobs:
+                return False
+            if self._owners[job_id] != owner and now - self._seen[job_id] > self.orphan_after:
+                self._owners[job_id] = owner
+            if self._owners[job_id] == owner:
+                self._seen[job_id] = now
+                return True
+            return False
+
+    def _forget_old(self):
+        done = [job_id for job_id, job in self._jobs.items() if job.snapshot().done]
+        for job_id in done[:-KEEP_FINISHED] if len(done) > KEEP_FINISHED else []:
+            del self._jobs[job_id], self._owners[job_id], self._seen[job_id]

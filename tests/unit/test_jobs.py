@@ -1,0 +1,188 @@
+"""Training jobs: lifecycle on tiny data, stop within one batch, failures, slots, ownership."""
+
+import json
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from cifar_core import data, jobs, plots, runs, training
+from cifar_core.backend import keras
+
+#: Tiny training: 200 random images in batches of 20 (10 batches an epoch), 20 to validate.
+TINY = training.TrainConfig(model="tiny", epochs=2, batch_size=20, optimizer="adam",
+                            learning_rate=0.001, schedule="constant", validation_size=20)
+
+
+@pytest.fixture(scope="module")
+def tiny_data():
+    generator = np.random.default_rng(0)
+    images = generator.integers(0, 256, size=(240, 32, 32, 3), dtype=np.uint8)
+    labels = np.arange(240, dtype=np.int64) % 10
+    return data.Cifar10(images[:200], labels[:200], images[200:], labels[200:], source="test")
+
+
+class PauseAtBatch(keras.callbacks.Callback):
+    """Holds the training thread at the end of one batch until the test lets it go."""
+
+    def __init__(self, epoch=0, batch=2):
+        super().__init__()
+        self.where = (epoch, batch)
+        self.epoch = 0
+        self.reached, self.go = threading.Event(), threading.Event()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (self.epoch, batch) == self.where:
+            self.reached.set()
+            assert self.go.wait(60), "the test never released the training thread"
+
+
+class FailAtBatch(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == 1:
+            raise RuntimeError("the disk caught fire")
+
+
+def run_state(run_dir):
+    """The state runs.py recorded for the run folder."""
+    [record] = [record for record in runs.list_runs(run_dir.parent)
+                if record.path == run_dir]
+    return record
+
+
+def test_job_trains_to_the_end_and_reports_progress(tiny_data, tmp_path):
+    job = jobs.TrainingJob(TINY, tiny_data, tmp_path).start()
+    assert job.join(120)
+    snapshot = job.snapshot()
+    assert snapshot.state == "finished" and snapshot.done and snapshot.error is None, snapshot.error
+    assert (snapshot.epoch, snapshot.batch, snapshot.batches) == (2, 10, 10)
+    assert snapshot.fraction == 1.0
+    assert len(snapshot.training) == 20  # every batch: fewer than POINTS_PER_EPOCH per epoch
+    assert [point[0] for point in snapshot.validation] == [1.0, 2.0]
+    epochs, losses, accuracies = zip(*snapshot.training)
+    assert list(epochs) == sorted(epochs) and epochs[-1] == 2.0
+    assert all(np.isfinite(losses)) and all(0 <= value <= 1 for value in accuracies)
+    assert snapshot.images_per_second > 0 and snapshot.eta_seconds == 0
+    run_dir = tmp_path / snapshot.run_dir.split("/")[-1]
+    assert (run_dir / "model.keras").is_file()
+    assert run_state(run_dir).state == "finished"
+
+
+def test_snapshot_mid_run_and_stop_takes_effect_within_one_batch(tiny_data, tmp_path):
+    pause = PauseAtBatch(epoch=0, batch=2)  # after the third batch of the first epoch
+    job = jobs.TrainingJob(jobs.dataclasses.replace(TINY, epochs=50), tiny_data, tmp_path,
+                           callbacks=[pause]).start()
+    assert pause.reached.wait(120)
+    during = job.snapshot()
+    assert during.state == "running" and not during.done
+    assert (during.epoch, during.batch, during.batches) == (1, 2, 10)  # ours runs after pause
+    run_dir = tmp_path / during.run_dir.split("/")[-1]
+    assert runs.mark_interrupted(tmp_path) == []  # the page calls it while a job trains
+    assert run_state(run_dir).state == "running"
+    job.stop()  # the click arrives while the third batch ends
+    pause.go.set()
+    assert job.join(120)
+    after = job.snapshot()
+    assert after.state == "stopped"
+    assert (after.epoch, after.batch) == (1, 3)  # the batch in flight when asked, no other
+    assert len(after.validation) == 1 and after.validation[0][0] < 1  # partial epoch validated
+    assert (run_dir / "model.keras").is_file()  # the partial run is kept
+    assert run_state(run_dir).state == "stopped"
+
+    # The same folder as a killed server leaves it: "running", written by a dead process.
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    status = json.loads((run_dir / "status.json").read_text())
+    status.update(state="running", pid=int(dead.stdout), process_start=None)
+    (run_dir / "status.json").write_text(json.dumps(status))
+    assert runs.mark_interrupted(tmp_path) == [run_dir.name]
+    assert run_state(run_dir).state == "interrupted"
+
+
+def test_failure_is_recorded_with_its_message(tiny_data, tmp_path):
+    config = jobs.dataclasses.replace(TINY, validation_size=0)
+    job = jobs.TrainingJob(config, tiny_data, tmp_path, callbacks=[FailAtBatch()]).start()
+    assert job.join(120)
+    snapshot = job.snapshot()
+    assert snapshot.state == "failed" and "the disk caught fire" in snapshot.error
+    record = run_state(tmp_path / snapshot.run_dir.split("/")[-1])
+    assert record.state == "failed" and "the disk caught fire" in record.status["error"]
+
+
+def test_one_slot_one_controlling_tab_and_a_plain_busy_message(tiny_data, tmp_path):
+    config = jobs.dataclasses.replace(TINY, epochs=1, validation_size=0)
+    registry = jobs.JobRegistry(max_jobs=1, orphan_after=3600)
+    pause = PauseAtBatch()
+    first = registry.start(config, tiny_data, owner="tab-1", runs_dir=tmp_path, callbacks=[pause])
+    assert pause.reached.wait(120)
+    with pytest.raises(jobs.TrainerBusy, match="The trainer is busy"):
+        registry.start(config, tiny_data, owner="tab-2", runs_dir=tmp_path)
+    assert registry.running() == [first]
+
+    assert registry.controls(first.id, "tab-1")
+    assert not registry.controls(first.id, "tab-2")  # tab 1 still polls: tab 2 only watches
+    registry.orphan_after = 0.0  # tab 1 went quiet (refreshed or closed)
+    assert registry.controls(first.id, "tab-2") and registry.owner(first.id) == "tab-2"
+    assert not registry.controls("no-such-job", "tab-2")
+
+    first.stop()
+    pause.go.set()
+    assert first.join(120) and registry.running() == []
+    second = registry.start(config, tiny_data, owner="tab-3", runs_dir=tmp_path)
+    second.stop()  # the slot was freed; no need to train it through
+    assert second.join(120) and second.snapshot().state == "stopped"
+    assert registry.get(first.id) is first
+
+
+@pytest.mark.parametrize("setting, expected", [(None, 1), ("3", 3)])
+def test_max_jobs_setting(monkeypatch, setting, expected):
+    if setting is None:
+        monkeypatch.delenv("CIFAR_MAX_JOBS", raising=False)
+    else:
+        monkeypatch.setenv("CIFAR_MAX_JOBS", setting)
+    assert jobs.max_jobs_setting() == expected
+
+
+@pytest.mark.parametrize("setting", ["0", "-2", "two", "1.5"])
+def test_bad_max_jobs_setting_names_the_value(monkeypatch, setting):
+    monkeypatch.setenv("CIFAR_MAX_JOBS", setting)
+    with pytest.raises(ValueError, match=repr(setting).replace(".", r"\.")):
+        jobs.max_jobs_setting()
+
+
+def test_config_from_form_explains_every_bad_field():
+    config, errors = jobs.config_from_form("demo", {"epochs": 4, "learning_rate": 0.01})
+    assert errors == {} and config.epochs == 4 and config.model == "tiny"
+    config, errors = jobs.config_from_form(
+        "demo", {"epochs": 0, "learning_rate": 0.0, "batch_size": 64, "train_size": -5})
+    assert config is None and set(errors) == {"epochs", "learning_rate", "train_size"}
+    assert "integer >= 1" in errors["epochs"] and "greater than 0" in errors["learning_rate"]
+    with pytest.raises(ValueError, match="schedule"):
+        jobs.config_from_form("demo", {"schedule": "constant"})
+
+
+def test_curves_frame_holds_both_splits():
+    snapshot = jobs.Snapshot(job_id="x", config=TINY, state="running", epoch=1, epochs=2,
+                             batch=5, batches=10, training=((0.5, 2.0, 0.2),),
+                             validation=((1.0, 1.9, 0.25),))
+    frame = jobs.curves_frame(snapshot, run="demo")
+    assert list(frame["split"]) == ["train", "validation"] and set(frame["run"]) == {"demo"}
+    assert snapshot.fraction == 0.25
+    figure = plots.training_curves_figure(frame)  # loss and accuracy for each split
+    assert [trace.name for trace in figure.data] == ["demo · train"] * 2 + ["demo · validation"] * 2
+    assert list(figure.data[1].y) == [0.2] and list(figure.data[3].y) == [0.25]
+    with pytest.raises(ValueError, match="accuracy"):
+        plots.training_curves_figure(frame.drop(columns="accuracy"))
+
+
+def test_progress_text_and_durations():
+    snapshot = jobs.Snapshot(job_id="x", config=TINY, state="running", epoch=2, epochs=3,
+                             batch=40, batches=79, images_per_second=2512.4, eta_seconds=75,
+                             elapsed_seconds=3725)
+    assert jobs.progress_text(snapshot) == ("Epoch 2 of 3 · batch 40 of 79 · 2,512 images/s · "
+                                            "about 1 min 15 s left · 1 h 02 min so far")
