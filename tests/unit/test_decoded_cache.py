@@ -2,6 +2,7 @@
 
 import json
 import os
+import threading
 
 import numpy as np
 import pytest
@@ -157,3 +158,24 @@ def test_sampled_checksum_of_large_files_catches_damage_in_a_sampled_block(
     file.write_bytes(bytes(payload))
     _load(path, cache)
     assert len(parse_calls) == 2
+
+
+def test_concurrent_first_loads_all_succeed_and_leave_one_entry(tiny_archive, cache):
+    path, (_, y_train, _, _) = tiny_archive
+    results, errors = [], []
+
+    def load():
+        try:
+            results.append(_load(path, cache))
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(results) == 4
+    for dataset in results:
+        np.testing.assert_array_equal(dataset.y_train, y_train)
+    assert [folder.name for folder in (cache / "decoded").iterdir()] == [_entry(cache).name]
