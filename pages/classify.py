@@ -32,8 +32,8 @@ with controls[0]:
                  on_change=ui.url_state("compare", False, cast=flag, to_text=flag_text)):
         entries.append(ui.model_picker("Second model", key="model2"))
 mode = controls[1].segmented_control(
-    "Make it square by", images.SQUARE_MODES, key="square",
-    format_func={"crop": "cropping the centre", "pad": "padding the sides"}.get,
+    "Make it square", images.SQUARE_MODES, key="square",
+    format_func={"crop": "crop the centre", "pad": "pad the sides"}.get,
     on_change=ui.url_state("square", "crop", options=images.SQUARE_MODES)) or "crop"
 k = controls[2].slider("Classes to show", 1, len(CLASS_NAMES), key="k",
                        on_change=ui.url_state("k", 5, options=range(1, 11), cast=int))
@@ -100,12 +100,13 @@ square.image(steps.square, caption=f"Square by {mode}, {steps.square.width} x "
 small.image(plots.upscale(steps.model_input, 8),
             caption="32 x 32: what the model sees (each square is one pixel)", width="stretch")
 
-# --- what each model thinks, and where it looked --------------------------------------
-for position, (column, entry, model, model_probabilities) in enumerate(zip(
-        st.columns(len(entries)), entries, loaded, probabilities)):
+# --- what each model thinks, and where it looked: one row per model ----------------------
+st.subheader("What the model thinks, and where it looked")
+for position, (entry, model, model_probabilities) in enumerate(zip(entries, loaded, probabilities)):
     scores = model_probabilities[chosen]  # (10,)
     class_index = int(scores.argmax()) if explain == TOP_PREDICTION else CLASS_NAMES.index(explain)
-    with column:
+    chart, seen, photo = st.columns([4, 3, 3], vertical_alignment="bottom")
+    with chart:
         st.plotly_chart(plots.top_k_figure(inference.top_k(scores, k, CLASS_NAMES),
                                            title=entry.label), key=f"top_k_{position}")
         if method == "Grad-CAM":
@@ -115,14 +116,13 @@ for position, (column, entry, model, model_probabilities) in enumerate(zip(
             heat = inference.grad_cam(model, steps.model_input, class_index, layer)
         else:
             heat = inference.saliency(model, steps.model_input, class_index)
-        seen, photo = st.columns(2)
-        seen.image(plots.heat_map_overlay(plots.upscale(steps.model_input, 8),
-                                          images.map_to_original(heat, (256, 256))),
-                   caption=f"{method} for “{CLASS_NAMES[class_index]}” on the 32 x 32 input",
-                   width="stretch")
-        photo.image(plots.heat_map_overlay(np.asarray(steps.original),
-                                           images.map_to_original(heat, steps.original.size, mode)),
-                    caption="The same over your picture (dimmed: cropped away)", width="stretch")
+    seen.image(plots.heat_map_overlay(plots.upscale(steps.model_input, 8),
+                                      images.map_to_original(heat, (256, 256))),
+               caption=f"{method} for “{CLASS_NAMES[class_index]}” on the 32 x 32 input "
+               "(red: most evidence)", width="stretch")
+    photo.image(plots.heat_map_overlay(np.asarray(steps.original),
+                                       images.map_to_original(heat, steps.original.size, mode)),
+                caption="The same over your picture (dimmed: cropped away)", width="stretch")
 
 # --- deeper: the Layers page takes the upload through session state ---------------------
 if st.button("Open this image in the Layers page", icon=":material/layers:"):

@@ -1,0 +1,44 @@
+"""The Classify page in a real browser: upload a generated picture and a broken file."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.e2e.conftest import wait_for_script
+
+UPLOAD_INPUT = '[data-testid="stFileUploaderDropzoneInput"]'
+
+
+@pytest.fixture(scope="module")
+def classify_url(start_app, tiny_model_path):
+    """An app whose model list holds the tiny test model (the project may ship none)."""
+    return start_app(CIFAR_MODELS_DIR=tiny_model_path.parent).url + "/classify"
+
+
+def gradient_png():
+    """A 120 x 80 picture that is no dataset image: colour gradients."""
+    rows, columns = np.mgrid[0:80, 0:120]
+    pixels = np.stack([columns * 2, rows * 3, 255 - columns * 2], axis=-1)  # (80, 120, 3)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels.astype(np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_upload_shows_ten_probabilities_and_a_message_for_the_bad_file(classify_url, page):
+    page.goto(f"{classify_url}?k=10")
+    page.wait_for_selector(UPLOAD_INPUT, state="attached")
+    page.set_input_files(UPLOAD_INPUT, [
+        {"name": "gradient.png", "mimeType": "image/png", "buffer": gradient_png()},
+        {"name": "broken.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8\xff not really"},
+    ])
+    page.wait_for_selector(".js-plotly-plot")
+    wait_for_script(page)
+
+    bars = page.evaluate("document.querySelector('.js-plotly-plot').data[0]")
+    assert len(bars["y"]) == 10
+    assert sum(bars["x"]) == pytest.approx(1.0, abs=1e-3)
+    assert page.get_by_text("broken.jpg: ").is_visible()
+    assert page.get_by_text("From your picture to what the model sees: gradient.png").is_visible()
+    assert page.get_by_text("Your picture, 120 x 80").is_visible()
