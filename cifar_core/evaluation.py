@@ -192,9 +192,11 @@ def evaluate_model(model, images, labels, progress=None, batch_size=BATCH_SIZE):
 
 def cache_key(model_path, labels, dataset_source):
     """What the cached probabilities depend on: the model file and the test set."""
-    stat = Path(model_path).stat()
+    model_path = Path(model_path)
+    stat = model_path.stat()
     labels = np.ascontiguousarray(labels, dtype=np.int64)
-    return json.dumps({"version": CACHE_VERSION, "model_size": stat.st_size,
+    return json.dumps({"version": CACHE_VERSION, "model": str(model_path.resolve()),
+                       "model_size": stat.st_size,
                        "model_mtime_ns": stat.st_mtime_ns, "dataset": str(dataset_source),
                        "images": len(labels), "labels_crc32": zlib.crc32(labels.tobytes())},
                       sort_keys=True)

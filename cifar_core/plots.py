@@ -295,3 +295,60 @@ def convolution_figure(patch, kernel, products, *, inside=None, channel_names=CH
     figure.update_yaxes(showticklabels=False, autorange="reversed")
     figure.update_layout(height=620, margin=dict(t=30, b=10, l=10, r=10))
     return figure
+
+
+def confusion_matrix_figure(confusion, class_names, *, selected=None, height=560):
+    """Heat map of a confusion matrix (rows true, columns predicted), counts written in cells.
+
+    Hits (the diagonal) are green and mistakes red on their own scale, so a mistake of 40
+    images stands out next to hits of 900. ``selected`` = (true, predicted) gets a frame.
+    Plotly heat maps send no selection events to Streamlit (streamlit#8760), so each cell
+    also holds an invisible square marker with ``customdata`` [true, predicted, count] that
+    a click selects.
+    """
+    confusion = np.asarray(confusion)
+    classes = len(class_names)
+    if confusion.shape != (classes, classes):
+        raise ValueError(f"confusion must be ({classes}, {classes}), got {confusion.shape}")
+    names = list(class_names)
+    hits = np.where(np.eye(classes, dtype=bool), confusion, np.nan)
+    mistakes = np.where(np.eye(classes, dtype=bool), np.nan, confusion)
+    figure = go.Figure()
+    for values, colorscale in ((hits, "Greens"), (mistakes, "Reds")):
+        text = np.where(np.isnan(values), "", np.nan_to_num(values).astype(np.int64).astype(str))
+        figure.add_trace(go.Heatmap(
+            z=values, x=names, y=names, text=text, texttemplate="%{text}",
+            colorscale=colorscale, zmin=0, zmax=max(np.nanmax(values), 1) * 1.15,
+            showscale=False, hoverinfo="skip", xgap=1, ygap=1))
+    true_classes, predicted_classes = np.divmod(np.arange(classes * classes), classes)
+    figure.add_trace(go.Scatter(
+        x=[names[p] for p in predicted_classes], y=[names[t] for t in true_classes],
+        mode="markers", marker=dict(symbol="square", size=34, opacity=0),
+        customdata=np.stack([true_classes, predicted_classes, confusion.ravel()], axis=1),
+        hovertemplate="true %{y}, predicted %{x}: %{customdata[2]} images<extra></extra>",
+        showlegend=False))
+    if selected is not None:
+        true_class, predicted_class = selected
+        figure.add_shape(type="rect", x0=predicted_class - 0.5, x1=predicted_class + 0.5,
+                         y0=true_class - 0.5, y1=true_class + 0.5,
+                         line=dict(color="#1f6feb", width=4))
+    figure.update_layout(
+        height=height, margin=dict(t=10, b=10, l=10, r=10), clickmode="event+select",
+        dragmode=False, plot_bgcolor="white",
+        xaxis=dict(title="predicted class", side="top", tickangle=-30, fixedrange=True),
+        yaxis=dict(title="true class", autorange="reversed", fixedrange=True))
+    return figure
+
+
+def class_accuracy_figure(accuracies):
+    """Grouped bars of accuracy per class; ``accuracies`` is a DataFrame class x model (0-1)."""
+    figure = go.Figure()
+    for model in accuracies.columns:
+        values = accuracies[model].astype(float)
+        figure.add_bar(name=str(model), x=list(accuracies.index), y=values.tolist(),
+                       text=[f"{value:.0%}" for value in values], textposition="outside",
+                       hovertemplate="%{x}: %{y:.1%}<extra>" + str(model) + "</extra>")
+    figure.update_layout(barmode="group", height=380, margin=dict(t=30, b=10, l=10, r=10),
+                         yaxis=dict(title="accuracy (recall)", range=[0, 1.1], tickformat=".0%"),
+                         legend=dict(orientation="h", y=1.12))
+    return figure

@@ -238,3 +238,39 @@ def test_job_reports_a_broken_model_file(tmp_path):
                                    np.zeros(2, np.int64), "x").start()
     job.thread.join(timeout=60)
     assert job.result is None and "ModelError" in job.error
+
+
+def test_twin_model_files_do_not_share_a_cache_key(model_file):
+    twin = model_file.with_name("twin.keras")
+    twin.write_bytes(model_file.read_bytes())
+    stat = model_file.stat()
+    os.utime(twin, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same time
+    labels = np.arange(10)
+    assert evaluation.cache_key(model_file, labels, "x") != evaluation.cache_key(twin, labels, "x")
+
+
+# --- the figures the Evaluate page draws (builders live in cifar_core.plots) -----------
+
+def test_confusion_matrix_figure_writes_each_count_once_and_makes_cells_clickable():
+    from cifar_core import plots
+
+    confusion = evaluation.confusion_matrix(LABELS, PREDICTIONS, 3)
+    figure = plots.confusion_matrix_figure(confusion, NAMES, selected=(2, 0))
+    hits, mistakes, clickable = figure.data
+    assert hits.text.tolist() == [["1", "", ""], ["", "2", ""], ["", "", "0"]]
+    assert mistakes.text[2][0] == "2" and mistakes.text[0][0] == ""
+    assert clickable.customdata.tolist()[6] == [2, 0, 2]  # row 2, column 0, 2 images
+    assert len(figure.layout.shapes) == 1 and figure.layout.shapes[0].x0 == -0.5
+    with pytest.raises(ValueError, match=r"\(3, 3\)"):
+        plots.confusion_matrix_figure(np.zeros((2, 2)), NAMES)
+
+
+def test_class_accuracy_figure_has_one_bar_group_per_model():
+    import pandas as pd
+
+    from cifar_core import plots
+
+    accuracies = pd.DataFrame({"a": [0.5, 1.0], "b": [0.25, 0.0]}, index=["cat", "dog"])
+    figure = plots.class_accuracy_figure(accuracies)
+    assert [bars.name for bars in figure.data] == ["a", "b"]
+    assert list(figure.data[1].text) == ["25%", "0%"]

@@ -1,0 +1,165 @@
+"""Evaluate: test accuracy, confusion matrix and the mistakes, each linked to the Layers page."""
+
+import threading
+from urllib.parse import urlencode
+
+import pandas as pd
+import streamlit as st
+
+from cifar_core import catalog, evaluation, plots, ui
+
+GALLERY_SIZE = 24  # images per gallery: three rows of eight
+GALLERY_COLUMNS = 8
+
+data = ui.dataset()
+names = data.class_names
+images, labels = data.split("test")
+classes = list(range(len(names)))
+
+st.title("How good is the model?")
+st.caption(f"Every number here comes from the {len(labels):,} test images, which no model saw "
+           "while training. Click any image to see what the model's layers made of it.")
+
+
+@st.cache_resource(show_spinner=False)
+def evaluation_jobs():
+    """Server-wide: one background evaluation per model file and dataset, whoever asked."""
+    return {"lock": threading.Lock(), "jobs": {}}
+
+
+@st.fragment(run_every=0.5)
+def evaluation_progress(job, label):
+    if job.finished:
+        st.rerun(scope="app")
+    st.progress(job.done / max(job.total, 1),
+                text=f"Evaluating {label} on the test images: {job.done:,} / {job.total:,}")
+
+
+def evaluate(entry):
+    """The model's test-set evaluation: from the disk cache, or computed once in the background."""
+    try:
+        found = evaluation.load_cached(entry.path, labels, data.source)
+        key = evaluation.cache_key(entry.path, labels, data.source)
+    except OSError as error:
+        st.error(f"The model file of **{entry.label}** cannot be read: {error}")
+        st.stop()
+    if found is not None:
+        return found
+    registry = evaluation_jobs()
+    with registry["lock"]:
+        job = registry["jobs"].get(key)
+        if job is None:
+            job = evaluation.EvaluationJob(entry.path, images, labels, data.source).start()
+            registry["jobs"][key] = job
+    if job.error:
+        st.error(f"**{entry.label}** could not be evaluated. {job.error}", icon=":material/error:")
+        st.stop()
+    if job.result is not None:
+        return job.result  # Finished, but no cache folder was writable.
+    evaluation_progress(job, entry.label)
+    st.stop()
+
+
+def layers_link(model_key, index):
+    return "/layers?" + urlencode({"model": model_key, "split": "test", "index": int(index)})
+
+
+def gallery(indices, probabilities, model_key, empty_message):
+    """The first images of ``indices`` as a grid: true -> predicted class and confidence."""
+    if len(indices) == 0:
+        st.info(empty_message)
+        return
+    grid = st.columns(GALLERY_COLUMNS)
+    for position, index in enumerate(indices[:GALLERY_SIZE]):
+        predicted = int(probabilities[index].argmax())
+        true_name, predicted_name = names[labels[index]], names[predicted]
+        caption = (f"{true_name} → {predicted_name} " if predicted != labels[index]
+                   else f"{true_name} ✓ ") + f"{probabilities[index, predicted]:.0%}"
+        grid[position % GALLERY_COLUMNS].image(
+            plots.upscale(images[index], 4), caption=caption, link=layers_link(model_key, index),
+            alt=f"Test image {index}: a {true_name}, predicted {predicted_name}",
+            output_format="PNG")  # PNG keeps the upscaled pixels crisp
+
+
+# --- which models ----------------------------------------------------------------------
+pickers = st.columns(2)
+with pickers[0]:
+    entry = ui.model_picker("Model", key="model")
+others = {other.key: other for other in catalog.available_models() if other.key != entry.key}
+compare_key = pickers[1].selectbox(
+    "Compare with (optional)", [""] + list(others), key="compare",
+    format_func=lambda key: others[key].label if key else "no second model",
+    on_change=ui.url_state("compare", "", options=[""] + list(others)))
+result = evaluate(entry)
+second = evaluate(others[compare_key]) if compare_key else None
+
+confusion = result.confusion(len(names))
+mistakes = int(len(labels) - confusion.trace())
+metrics = st.columns(3)
+metrics[0].metric("Test accuracy", f"{result.accuracy:.1%}",
+                  delta=f"{result.accuracy - second.accuracy:+.1%} vs {compare_key}"
+                  if second else None)
+metrics[1].metric("Mistakes", f"{mistakes:,} of {len(labels):,}")
+if second:
+    metrics[2].metric(f"Test accuracy of {compare_key}", f"{second.accuracy:.1%}")
+
+# --- confusion matrix, per-class table, chosen cell -----------------------------------
+st.subheader("Which classes does it confuse?")
+matrix_area, table_area = st.columns([3, 2])
+cell_row = st.columns([1, 1, 2])
+default_true, default_predicted = evaluation.most_confused(confusion)
+true_class = cell_row[0].selectbox(
+    "True class", classes, key="true", format_func=names.__getitem__,
+    on_change=ui.url_state("true", default_true, options=classes, cast=int))
+predicted_class = cell_row[1].selectbox(
+    "Predicted as", classes, key="predicted", format_func=names.__getitem__,
+    on_change=ui.url_state("predicted", default_predicted, options=classes, cast=int))
+
+
+def choose_clicked_cell():
+    points = st.session_state.matrix.selection.points
+    if points and "customdata" in points[0]:
+        st.session_state.true, st.session_state.predicted = map(int, points[0]["customdata"][:2])
+        ui.set_query(true=st.session_state.true, predicted=st.session_state.predicted)
+
+
+with matrix_area:
+    st.caption("Rows: the true class. Columns: the model's answer. Click a cell to see its images.")
+    st.plotly_chart(plots.confusion_matrix_figure(confusion, names,
+                                                  selected=(true_class, predicted_class)),
+                    key="matrix", on_select=choose_clicked_cell, selection_mode="points",
+                    config={"displayModeBar": False})
+report = evaluation.class_report(confusion, names)
+table_area.dataframe(report, column_config={
+    column: st.column_config.NumberColumn(column, format="percent")
+    for column in ("precision", "recall", "f1")}, height=422)
+table_area.caption("**Precision**: of the images it called this class, how many were. "
+                   "**Recall**: of this class's images, how many it found.")
+
+cell = evaluation.cell_indices(labels, result.probabilities, true_class, predicted_class)
+verb = "recognised as" if true_class == predicted_class else "taken for"
+cell_row[2].markdown(f"**{len(cell):,}** test images of **{names[true_class]}** {verb} "
+                     f"**{names[predicted_class]}**, the most confident first.")
+gallery(cell, result.probabilities, entry.key, "No test image falls in this cell.")
+
+st.subheader("The worst mistakes over the whole test set")
+st.caption("The highest loss: images where the model gave the true class the least probability.")
+gallery(evaluation.top_losses(labels, result.probabilities, GALLERY_SIZE), result.probabilities,
+        entry.key, "No test images.")
+
+# --- two models side by side ---------------------------------------------------------
+if second:
+    st.subheader(f"{entry.key} against {compare_key}")
+    accuracies = pd.DataFrame({entry.key: report["recall"],
+                               compare_key: evaluation.class_report(second.confusion(len(names)),
+                                                                    names)["recall"]})
+    st.plotly_chart(plots.class_accuracy_figure(accuracies), config={"displayModeBar": False})
+    first_only, second_only = st.tabs([f"{entry.key} right, {compare_key} wrong",
+                                       f"{compare_key} right, {entry.key} wrong"])
+    with first_only:
+        gallery(evaluation.right_and_wrong(labels, result.probabilities, second.probabilities),
+                second.probabilities, compare_key, "No such image.")
+    with second_only:
+        gallery(evaluation.right_and_wrong(labels, second.probabilities, result.probabilities),
+                result.probabilities, entry.key, "No such image.")
+    st.caption("Captions and links show the model that got the image wrong.")
