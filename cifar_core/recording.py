@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cifar_core import runs, training
+from cifar_core import models, runs, training
 from cifar_core.backend import keras, tf
 
 #: Seconds between status.json heartbeats during an epoch (mark_interrupted reads them).
@@ -31,7 +31,7 @@ def current_learning_rate(optimizer):
 
 
 class RunRecorder(keras.callbacks.Callback):
-    """Writes history.csv, status heartbeats and filters/epoch_NNN.npy into ``run`` as fit runs."""
+    """Writes history.csv, status heartbeats, filters/epoch_NNN.npy and model.keras each epoch."""
 
     def __init__(self, run, heartbeat_seconds=HEARTBEAT_SECONDS):
         super().__init__()
@@ -54,6 +54,8 @@ class RunRecorder(keras.callbacks.Callback):
         logs["learning_rate"] = current_learning_rate(self.model.optimizer)
         self.run.record_epoch(epoch + 1, logs, time.time() - self.started)
         self.run.save_filters(epoch + 1, first_conv_kernel(self.model))
+        # A checkpoint each epoch: a run killed later still leaves a usable model.keras.
+        models.save_model(self.model, self.run.path / "model.keras")
 
 
 class TensorBoardScalars(keras.callbacks.Callback):
