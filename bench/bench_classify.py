@@ -9,6 +9,7 @@ Weights do not change the speed, so untrained models of each architecture are ti
 
 import argparse
 import io
+import os
 import statistics
 import sys
 import time
@@ -68,6 +69,8 @@ def main():
         "phone photo 4032x3024 JPEG": photo_bytes((4032, 3024), "JPEG"),
         "web image 800x600 PNG": photo_bytes((800, 600), "PNG"),
     }
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+          "(other processes inflate every timing; compare the ratios)")
     print(f"{'model':6} {'upload':28} {'baseline ms':>12} {'ours ms':>8} {'speed-up':>9}  "
           f"target <= {TARGET_MS:.0f} ms")
     for name in ("seed", "fast", "tiny"):

@@ -12,6 +12,16 @@ EXPLAIN_CHOICES = (TOP_PREDICTION,) + CLASS_NAMES
 HEAT_MAPS = ("Grad-CAM", "Saliency")
 
 
+@st.cache_resource(max_entries=8, show_spinner="Decoding your images...")
+def prepared(file_ids, mode, _files):
+    """Decoded and preprocessed uploads, once per set of files and square mode.
+
+    Streamlit gives every upload a fresh id, so ids are a cheap, exact key; reruns for a
+    slider or a chart then skip decoding (about 100 ms per phone photo here).
+    """
+    return images.prepare_uploads(_files, mode)
+
+
 def flag(text):
     return text == "true"
 
@@ -49,17 +59,17 @@ explain = controls[3].selectbox(
 if st.toggle("Use the camera", key="camera",
              on_change=ui.url_state("camera", False, cast=flag, to_text=flag_text)):
     shot = st.camera_input("Take a photo")
-    files = [("camera.jpg", shot.getvalue())] if shot is not None else []
+    files = [shot] if shot is not None else []
 else:
-    uploaded = st.file_uploader("Images (PNG, JPEG, BMP, GIF or WebP)", key="uploads",
-                                type=list(images.UPLOAD_TYPES), accept_multiple_files=True)
-    files = [(file.name, file.getvalue()) for file in uploaded or []]
+    files = st.file_uploader("Images (PNG, JPEG, BMP, GIF or WebP)", key="uploads",
+                             type=list(images.UPLOAD_TYPES), accept_multiple_files=True) or []
 if not files:
     st.info("Upload one or more photos of airplanes, cars, birds, cats, deer, dogs, frogs, "
             "horses, ships or trucks.", icon=":material/upload:")
     st.stop()
 
-uploads, errors = images.prepare_uploads(files, mode)
+uploads, errors = prepared(tuple(file.file_id for file in files), mode,
+                           [(file.name, file.getvalue()) for file in files])
 for error in errors:
     st.error(str(error), icon=":material/broken_image:")
 if not uploads:

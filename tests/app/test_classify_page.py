@@ -110,3 +110,14 @@ def test_layers_button_hands_the_upload_over(app):
     app.button[0].click().run()
     assert not app.exception
     assert app.session_state["layers_upload"] == ("mine.png", data)
+
+
+def test_camera_photo_is_classified(app):
+    app.run()
+    app.toggle(key="camera").set_value(True).run()
+    assert not app.file_uploader and len(app.camera_input) == 1
+    app.camera_input[0].set_value(("photo.jpg", jpeg((200, 180, 40), (64, 48)), "image/jpeg"))
+    app.run()
+    assert not app.exception
+    assert len(bar_labels(app)) == 1
+    assert app.query_params["camera"] in ("true", ["true"])
