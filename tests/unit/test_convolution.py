@@ -97,3 +97,16 @@ def test_bad_positions_raise_value_error(tiny_model, image, arguments, message):
 def test_only_conv_layers_can_be_explained(tiny_model, image):
     with pytest.raises(ValueError, match="'pool1' is not a conv layer"):
         convolution.explain(tiny_model, image, 0, 0, 0, layer="pool1")
+
+
+def test_the_figure_shows_every_number_and_marks_padding(tiny_model, image):
+    from cifar_core import plots
+
+    step = convolution.explain(tiny_model, image, 0, 0, 3)
+    figure = plots.convolution_figure(step.patch, step.kernel, step.products, inside=step.inside)
+    assert len(figure.data) == 3  # patch, kernel, products: one heat map each
+    assert [note.text for note in figure.layout.annotations][:3] == [
+        "input patch (0-1): red", "input patch (0-1): green", "input patch (0-1): blue"]
+    patch_text = np.asarray(figure.data[0].text)
+    assert (patch_text == "pad").sum() == 5 * 3  # top row and left column, three channels
+    assert f"{step.kernel[1, 1, 0]:.3f}" in np.asarray(figure.data[1].text)

@@ -1,0 +1,197 @@
+"""Layers: one image through the network, every feature map, filters, one convolution by hand.
+
+Every choice lives in the URL, so a lesson or another page can link to a view, e.g.
+``/layers?model=seed&split=test&index=7&layer=conv3&filter=12``.
+"""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cifar_core import activations, convolution, images as uploads, plots, top_activations, ui
+
+
+@st.cache_resource(show_spinner="Building an untrained copy of the network...")
+def untrained_model(architecture):
+    from cifar_core import models
+
+    return models.build_model(architecture, seed=0)
+
+
+@st.cache_resource
+def peak_jobs():
+    """Server-wide top-activation jobs by (model path, modification time)."""
+    return {}
+
+
+def start_top_job(key, model, path, test_images):
+    """The server-wide job for this model file, started if new (a button callback)."""
+    return peak_jobs().setdefault(key, top_activations.PeakJob(model, path, test_images)).start()
+
+
+def pick_random(labels, wanted):
+    pool = np.flatnonzero(labels == wanted) if wanted >= 0 else np.arange(len(labels))
+    st.session_state.index = int(np.random.default_rng().choice(pool))
+    ui.set_query(index=st.session_state.index)
+
+
+def number(label, key, count, default=0, container=st, **options):
+    """A number input 0..count-1 kept in the URL under ``key``."""
+    on_change = ui.url_state(key, min(default, count - 1), options=range(count), cast=int)
+    return int(container.number_input(f"{label} (0-{count - 1})", 0, count - 1, step=1, key=key,
+                                      on_change=on_change, **options))
+
+
+st.title("Inside the network, layer by layer")
+data = ui.dataset()
+names = data.class_names
+top = st.columns([3, 2, 2, 2, 1], vertical_alignment="bottom")
+with top[0]:
+    entry = ui.model_picker()
+model = ui.model(entry.path)
+
+# --- the image: from the dataset, or an upload (the Classify page can hand one over) -------
+handed = st.session_state.pop("layers_upload", None)
+if handed is not None:
+    st.session_state.update(upload=handed, source="upload")
+st.session_state.setdefault("source", "dataset")
+source = top[1].segmented_control("Image from", ["dataset", "upload"], key="source", required=True)
+if source == "upload":
+    file = st.file_uploader("Image (PNG, JPEG, BMP, GIF, WebP)", type=uploads.UPLOAD_TYPES)
+    if file is not None:
+        st.session_state.upload = (file.name, file.getvalue())
+    if "upload" not in st.session_state:
+        st.info("Upload a photo to see what the network does with it.", icon=":material/upload:")
+        st.stop()
+    upload_name, upload_bytes = st.session_state.upload
+    try:
+        image = uploads.to_model_input(uploads.decode_image(upload_bytes, upload_name, max_side=256))
+    except uploads.ImageError as error:
+        st.error(str(error), icon=":material/broken_image:")
+        st.stop()
+    image_caption = f"{upload_name} (shrunk to 32 x 32)"
+else:
+    split = top[2].segmented_control("Split", ["test", "train"], key="split", required=True,
+                                     on_change=ui.url_state("split", "test", options=["test", "train"]))
+    split_images, labels = data.split(split)
+    index = number("Index", "index", len(split_images), container=top[3])
+    wanted = top[4].selectbox("Class", range(-1, len(names)), key="class",
+                              format_func=lambda c: "any class" if c < 0 else names[c])
+    top[4].button("Random", icon=":material/shuffle:", on_click=pick_random, args=(labels, wanted))
+    image = split_images[index]
+    image_caption = f"{split} #{index}: {names[labels[index]]}"
+
+outputs = activations.extractor(model)(image)
+probabilities = outputs["probabilities"][0]
+
+# --- overview: the image flowing through every stage ---------------------------------------
+st.header("The image flowing through the network")
+stages = activations.stage_layer_names(model)
+strip, shown = activations.overview_strip(image, outputs, stages)
+best = int(np.argmax(probabilities))
+st.image(strip, caption=f"{image_caption}. Each tile shows the strongest feature map of that layer "
+         f"(yellow = high activation); the network says **{names[best]}** ({probabilities[best]:.1%}).")
+st.bar_chart(pd.DataFrame({"class": names, "probability": probabilities}), x="class",
+             y="probability", horizontal=True, sort="-probability", height=330)
+
+# --- one conv layer in detail ------------------------------------------------------------
+st.header("One layer in detail")
+conv_layers = activations.conv_names(model)
+controls = st.columns(4, vertical_alignment="bottom")
+layer = controls[0].selectbox("Conv layer", conv_layers, key="layer",
+                              on_change=ui.url_state("layer", conv_layers[0], options=conv_layers))
+maps = outputs[layer][0]  # (1, H, W, C) -> (H, W, C)
+filter_index = number("Filter", "filter", maps.shape[-1], container=controls[1])
+per_map = controls[2].toggle("Colour scale per map", key="per_map",
+                             help="Off: one scale for all maps, so weak maps look dark.")
+by_mean = controls[3].toggle("Sort by mean activation", value=True, key="by_mean")
+facts = activations.layer_facts(model, layer)
+stats = st.columns(3)
+stats[0].metric("Output shape", " x ".join(map(str, facts["output_shape"])))
+stats[1].metric("Parameters", f"{facts['parameters']:,}")
+stats[2].metric("Receptive field", f"{facts['receptive_field']} x {facts['receptive_field']} pixels")
+picture, order = activations.feature_map_mosaic(maps, per_map=per_map, sort_by_mean=by_mean)
+st.image(picture, caption=f"All {maps.shape[-1]} feature maps of {layer}"
+         + (" (strongest first: " + ", ".join(map(str, order[:6])) + ", ...)" if by_mean else ""))
+kernel, bias = activations.kernel_and_bias(model, layer)
+if kernel.shape[2] == 3:
+    st.image(plots.mosaic(activations.rgb_filter_images(kernel), 16, gap=4, scale=12),
+             caption=f"The {kernel.shape[-1]} filters of {layer} as {kernel.shape[0]} x "
+                     f"{kernel.shape[1]} RGB patches: each looks for this colour pattern")
+else:
+    st.image(activations.filter_mosaic(kernel, filter_index),
+             caption=f"Filter {filter_index} of {layer}: one {kernel.shape[0]} x {kernel.shape[1]} "
+                     f"slice per input channel ({kernel.shape[2]}); red excites, blue inhibits")
+with st.expander("Every layer of this model"):
+    st.dataframe(activations.layer_table(model), hide_index=True)
+
+# --- the convolution, step by step ---------------------------------------------------------
+st.header("The convolution, step by step (conv1)")
+first = outputs["conv1"][0]
+controls = st.columns(3)
+row = number("Row", "row", first.shape[0], 12, container=controls[0])
+column = number("Column", "col", first.shape[1], 12, container=controls[1])
+step_filter = number("conv1 filter", "step_filter", first.shape[2], container=controls[2])
+step = convolution.explain(model, image, row, column, step_filter)
+padding = max(0, -step.top, -step.left)
+framed = np.pad(image, ((padding, padding), (padding, padding), (0, 0)))  # zero padding shows black
+size = step.kernel.shape[0]
+left, right = st.columns([1, 3])
+left.image(plots.outline(plots.upscale(framed, 8), (step.top + padding) * 8,
+                         (step.left + padding) * 8, size * 8, width=2),
+           caption=f"The {size} x {size} patch under the filter (yellow)"
+                   + (", black = zero padding" if padding else ""))
+right.plotly_chart(plots.convolution_figure(step.patch, step.kernel, step.products,
+                                            inside=step.inside), key="convolution")
+st.markdown(
+    f"Sum of the {step.products.size} products = **{step.total:.6f}**; plus bias "
+    f"{step.bias:+.6f} = **{step.pre_activation:.6f}**; {step.activation_name}"
+    f"({step.pre_activation:.6f}) = **{step.activation:.6f}**.")
+verdict = st.success if step.matches else st.error
+verdict(f"The model's own activation at row {row}, column {column}, filter {step_filter}: "
+        f"**{step.model_value:.6f}** (difference {step.difference:.1e}).",
+        icon=":material/check_circle:" if step.matches else ":material/error:")
+
+# --- trained versus untrained --------------------------------------------------------------
+st.header("Trained versus untrained")
+untrained = activations.extractor(untrained_model(entry.architecture))(image)
+sides = st.columns(2)
+for side, name, result in ((sides[0], "trained", outputs), (sides[1], "untrained (random weights)", untrained)):
+    picture, _ = activations.feature_map_mosaic(result[layer][0], per_map=per_map,
+                                                sort_by_mean=by_mean, tile_pixels=64)
+    chance = result["probabilities"][0]
+    side.image(picture, caption=f"{layer}, {name}: says {names[int(np.argmax(chance))]} "
+                                f"({chance.max():.0%})")
+
+# --- top-activating test images ------------------------------------------------------------
+st.header(f"Test images that excite {layer} filter {filter_index} most")
+test_images, test_labels = data.split("test")
+job_key = (str(entry.path), entry.path.stat().st_mtime_ns)
+job = peak_jobs().get(job_key)
+if job is None and top_activations.cache_path(entry.path, test_images).exists():
+    job = start_top_job(job_key, model, entry.path, test_images)  # Reading the disk cache is quick.
+elif job is None:
+    st.button(f"Find them ({len(test_images):,} test images, once per model)", key="find_top",
+              icon=":material/search:", on_click=start_top_job,
+              args=(job_key, model, entry.path, test_images))
+
+
+@st.fragment(run_every=0.5)
+def top_progress():
+    snapshot = job.snapshot()
+    if snapshot["state"] in ("done", "failed"):
+        st.rerun(scope="app")
+    st.progress(snapshot["done"] / max(snapshot["total"], 1),
+                text=f"Peak activations: {snapshot['done']:,} / {snapshot['total']:,} images")
+
+
+state = job.snapshot()["state"] if job is not None else None
+if state == "running":
+    top_progress()
+elif state == "failed":
+    st.error(f"Could not compute the top images: {job.snapshot()['error']}")
+elif state == "done":
+    indices, peaks = top_activations.top_images(job.result[layer], filter_index)
+    captions = [f"{names[test_labels[i]]} {peak:.2f}" for i, peak in zip(indices, peaks)]
+    st.image(plots.labelled_mosaic(test_images[indices], captions, 8, scale=3),
+             caption="Highest peak activation first (the number is the peak)")
