@@ -8,6 +8,7 @@ st.set_page_config(page_title="CIFAR-10 CNN Explorer", page_icon=":material/grid
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/dataset.py", title="Dataset", icon=":material/photo_library:"),
+    st.Page("pages/layers.py", title="Layers", icon=":material/layers:"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
 ]
 
