@@ -1,0 +1,185 @@
+"""Training speed benchmarks against the seed notebook's recipe, measured in the same run.
+
+    python bench/bench_training.py                      # --quick: images/s, seed architecture
+    python bench/bench_training.py --time-to-accuracy   # wall time of the fast recipe to 69.5%
+    python bench/bench_training.py --budget 300         # best test accuracy in a 300 s run
+
+--quick trains the seed CNN for a few dozen batches three ways, each in a fresh process
+(TensorFlow's CPU options are fixed at import): the notebook's plain ``model.fit`` on
+NumPy arrays (TensorFlow defaults, float32, batch 32) and our engine (oneDNN, tf.data,
+bfloat16 compute) at batch 32 and 64. It prints images/second and the ratio to the
+baseline. The machine is shared: run it when it is quiet, or repeat it; all ratios are
+within-run, so a busy machine slows both sides, but not always equally.
+Needs the real dataset ($CIFAR10_PATH or the usual places).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+NOTEBOOK_ACCURACY = 0.695  # the seed notebook's test accuracy: the time-to-accuracy target
+
+
+def _timed_batches(keras, warmup):
+    """A callback recording wall time between batch ends after ``warmup`` batches."""
+
+    class Timer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.ends = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.ends.append(time.perf_counter())
+
+        def images_per_second(self, batch_size):
+            ends = self.ends[warmup:]
+            return batch_size * (len(ends) - 1) / (ends[-1] - ends[0])
+
+    return Timer()
+
+
+def measure_throughput(mode, batch_size, steps, warmup=5):
+    """Images/second of the seed CNN; runs inside a worker process (see main)."""
+    from cifar_core import data, models, training
+    from cifar_core.backend import keras
+
+    dataset = data.load_cifar10()
+    count = batch_size * (steps + warmup)
+    images, labels = dataset.x_train[:count], dataset.y_train[:count]
+    timer = _timed_batches(keras, warmup)
+    if mode == "notebook":
+        # The notebook: float arrays scaled by hand, one-hot labels, fit(x, y, batch_size=32).
+        model = models.build_model("seed", seed=0)
+        schedule = keras.optimizers.schedules.InverseTimeDecay(0.01, 1, 0.01 / 25)
+        model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=0.9),
+                      loss="categorical_crossentropy", metrics=["accuracy"])
+        inputs = images.astype("float32")  # The rescaling layer inside the model divides.
+        targets = keras.utils.to_categorical(labels, 10)
+        model.fit(inputs, targets, batch_size=batch_size, epochs=1, verbose=0, callbacks=[timer])
+    else:
+        precision = "mixed_bfloat16" if mode == "ours-bf16" else "float32"
+        config = training.preset("seed-notebook", batch_size=batch_size, precision=precision)
+        model = training.build_for(config, images)
+        pipeline = training.make_dataset(images, labels, batch_size, shuffle=True)
+        model.fit(pipeline, epochs=1, verbose=0, callbacks=[timer], shuffle=False)
+    return timer.images_per_second(batch_size)
+
+
+def run_worker(mode, batch_size, steps):
+    """Measure in a fresh process so each side gets its own TensorFlow CPU options."""
+    environment = dict(os.environ)
+    if mode == "notebook":
+        environment["TF_ENABLE_ONEDNN_OPTS"] = "0"  # TensorFlow's default on AMD CPUs.
+    completed = subprocess.run(
+        [sys.executable, __file__, "--worker", mode, str(batch_size), str(steps)],
+        env=environment, capture_output=True, text=True, check=True)
+    return json.loads(completed.stdout.strip().splitlines()[-1])["images_per_second"]
+
+
+def quick(steps, repeats):
+    """Seed CNN images/second: the notebook's fit versus our engine, alternating A/B runs."""
+    cases = [("notebook", 32, "plain fit, TF defaults, float32, batch 32 (baseline)"),
+             ("ours-fp32", 32, "oneDNN + tf.data, float32, batch 32"),
+             ("ours-bf16", 32, "oneDNN + tf.data, bfloat16, batch 32"),
+             ("ours-bf16", 64, "oneDNN + tf.data, bfloat16, batch 64 (seed-fast)")]
+    results = {case: [] for case in cases}
+    for _ in range(repeats):
+        for case in cases:
+            results[case].append(run_worker(case[0], case[1], steps))
+    baseline = statistics.median(results[cases[0]])
+    print(f"seed CNN training throughput, median of {repeats} ({steps} batches each):")
+    for case in cases:
+        speed = statistics.median(results[case])
+        print(f"  {case[2]:<52} {speed:7.0f} images/s  {speed / baseline:4.2f}x")
+
+
+class AccuracyClock:
+    """Evaluates test accuracy every ``every`` batches; the clock pauses while it does."""
+
+    def __init__(self, keras, training, dataset, every, target=None):
+        clock = self
+
+        class Callback(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                clock.started, clock.paused = time.perf_counter(), 0.0
+
+            def on_train_batch_end(self, batch, logs=None):
+                if (batch + 1) % every == 0:
+                    clock.check(self.model)
+
+            def on_epoch_end(self, epoch, logs=None):
+                clock.check(self.model)
+
+        self.callback, self.training, self.dataset = Callback(), training, dataset
+        self.target, self.points = target, []
+
+    def check(self, model):
+        pause = time.perf_counter()
+        accuracy = self.training.evaluate_accuracy(model, self.dataset.x_test, self.dataset.y_test)
+        elapsed = pause - self.started - self.paused
+        self.points.append((elapsed, accuracy))
+        print(f"  {elapsed:7.1f} s  test accuracy {accuracy:.4f}", flush=True)
+        self.paused += time.perf_counter() - pause
+        if self.target is not None and accuracy >= self.target:
+            model.stop_training = True
+
+
+def accuracy_run(config, every, target=None):
+    """Train ``config`` on the full set, printing test accuracy over (training) time."""
+    from cifar_core import data, training
+    from cifar_core.backend import keras
+
+    dataset = data.load_cifar10()
+    clock = AccuracyClock(keras, training, dataset, every, target)
+    print(f"training {config}")
+    training.train(config, dataset, callbacks=[clock.callback])
+    return clock.points
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="images/s only (the default)")
+    parser.add_argument("--steps", type=int, default=40, help="timed batches per --quick case")
+    parser.add_argument("--repeats", type=int, default=2, help="A/B rounds for --quick")
+    parser.add_argument("--time-to-accuracy", action="store_true",
+                        help=f"wall time of the fast recipe to {NOTEBOOK_ACCURACY * 100:.1f}%%")
+    parser.add_argument("--budget", type=float, help="seconds: best accuracy of a run this long")
+    parser.add_argument("--epochs", type=int, help="epochs for --time-to-accuracy/--budget runs")
+    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.worker:
+        mode, batch_size, steps = arguments.worker
+        speed = measure_throughput(mode, int(batch_size), int(steps))
+        print(json.dumps({"images_per_second": speed}))
+        return
+    from cifar_core import training
+
+    if arguments.time_to_accuracy:
+        config = training.preset("fast", epochs=arguments.epochs or 2)
+        points = accuracy_run(config, every=50, target=NOTEBOOK_ACCURACY)
+        reached = [elapsed for elapsed, accuracy in points if accuracy >= NOTEBOOK_ACCURACY]
+        print(f"time to {NOTEBOOK_ACCURACY:.1%}: "
+              + (f"{reached[0]:.0f} s" if reached else "not reached")
+              + " (the seed notebook's recipe needs about 840 s for 60% on these machines)")
+    if arguments.budget:
+        # Choose epochs so the run fits the budget at the speed of a short probe epoch.
+        config = training.preset("fast", epochs=arguments.epochs or 1)
+        points = accuracy_run(config, every=10**9)
+        per_epoch = points[-1][0]
+        epochs = max(1, int(arguments.budget // per_epoch))
+        print(f"one epoch took {per_epoch:.0f} s; a {arguments.budget:.0f} s budget allows {epochs}")
+        points = accuracy_run(training.preset("fast", epochs=epochs), every=10**9)
+        print(f"best test accuracy in {arguments.budget:.0f} s: {max(a for _, a in points):.4f}")
+    if arguments.quick or not (arguments.time_to_accuracy or arguments.budget):
+        quick(arguments.steps, arguments.repeats)
+
+
+if __name__ == "__main__":
+    main()
