@@ -1,4 +1,5 @@
-"""The Classify page in a real browser: upload a generated picture and a broken file."""
+"""The Classify page in a real browser: upload a generated picture and a broken file,
+then hand the picture to the Layers page."""
 
 import io
 
@@ -26,7 +27,7 @@ def gradient_png():
     return buffer.getvalue()
 
 
-def test_upload_shows_ten_probabilities_and_a_message_for_the_bad_file(classify_url, page):
+def test_upload_shows_ten_probabilities_then_opens_in_layers(classify_url, page):
     page.goto(f"{classify_url}?k=10")
     page.wait_for_selector(UPLOAD_INPUT, state="attached")
     page.set_input_files(UPLOAD_INPUT, [
@@ -42,3 +43,9 @@ def test_upload_shows_ten_probabilities_and_a_message_for_the_bad_file(classify_
     assert page.get_by_text("broken.jpg: ").is_visible()
     assert page.get_by_text("From your picture to what the model sees: gradient.png").is_visible()
     assert page.get_by_text("Your picture, 120 x 80").is_visible()
+
+    # The upload travels to the Layers page through session state (no URL holds the bytes).
+    page.get_by_role("button", name="Open this image in the Layers page").click()
+    page.wait_for_url("**/layers**")
+    page.get_by_text("gradient.png").first.wait_for()
+    wait_for_script(page)
