@@ -67,7 +67,7 @@ def decode_image(data, name, *, max_side=None):
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS))
             _check_size(image, name)
-            if max_side is not None and image.format == "JPEG":
+            if max_side is not None and image.format in ("JPEG", "MPO"):  # MPO: phone JPEGs
                 # Decode at 1/2, 1/4 or 1/8 scale, as small as keeps the long side >= max_side.
                 scale = max_side / max(image.size)
                 wanted = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))

@@ -79,6 +79,12 @@ def exif_rotated_jpeg():
     return encode(halves((60, 40)), "JPEG", quality=95, exif=exif.tobytes())
 
 
+def multi_picture_jpeg():
+    """An MPO file (a JPEG with a second picture, as some phones save): red, then blue."""
+    frames = [halves(left=RED, right=RED), halves(left=BLUE, right=BLUE)]
+    return encode(frames[0], "MPO", save_all=True, append_images=frames[1:])
+
+
 def animated_gif():
     frames = [Image.new("RGB", (10, 10), RED), Image.new("RGB", (10, 10), BLUE)]
     return encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
@@ -101,6 +107,7 @@ GOOD_FILES = [
     ("gray-alpha.png", lambda: encode(Image.new("LA", (8, 8), (0, 0)), "PNG"), (8, 8), WHITE, WHITE),
     ("rotated.jpg", exif_rotated_jpeg, (40, 60), None, None),
     ("animated.gif", animated_gif, (10, 10), RED, RED),
+    ("phone.jpg", multi_picture_jpeg, (64, 48), RED, RED),
     ("named-wrong.png", lambda: encode(halves(), "JPEG", quality=95), (64, 48), RED, BLUE),
 ]
 
