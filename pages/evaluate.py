@@ -69,14 +69,15 @@ def gallery(indices, probabilities, model_key, empty_message):
     if len(indices) == 0:
         st.info(empty_message)
         return
-    grid = st.columns(GALLERY_COLUMNS)
     for position, index in enumerate(indices[:GALLERY_SIZE]):
+        if position % GALLERY_COLUMNS == 0:
+            row = st.columns(GALLERY_COLUMNS)  # a fresh row keeps rows aligned as captions wrap
         predicted = int(probabilities[index].argmax())
         true_name, predicted_name = names[labels[index]], names[predicted]
         caption = (f"{true_name} → {predicted_name} " if predicted != labels[index]
                    else f"{true_name} ✓ ") + f"{probabilities[index, predicted]:.0%}"
-        grid[position % GALLERY_COLUMNS].image(
-            plots.upscale(images[index], 4), caption=caption, link=layers_link(model_key, index),
+        row[position % GALLERY_COLUMNS].image(
+            plots.upscale(images[index], 3), caption=caption, link=layers_link(model_key, index),
             alt=f"Test image {index}: a {true_name}, predicted {predicted_name}",
             output_format="PNG")  # PNG keeps the upscaled pixels crisp
 
@@ -89,7 +90,8 @@ others = {other.key: other for other in catalog.available_models() if other.key 
 compare_key = pickers[1].selectbox(
     "Compare with (optional)", [""] + list(others), key="compare",
     format_func=lambda key: others[key].label if key else "no second model",
-    on_change=ui.url_state("compare", "", options=[""] + list(others)))
+    on_change=ui.url_state("compare", "", options=[""] + list(others),
+                           to_text=lambda key: key or None))  # no "compare=" in the URL
 result = evaluate(entry)
 second = evaluate(others[compare_key]) if compare_key else None
 
@@ -117,9 +119,11 @@ predicted_class = cell_row[1].selectbox(
 
 
 def choose_clicked_cell():
+    """A click on the matrix selects one cell marker; its x and y are the class names."""
     points = st.session_state.matrix.selection.points
-    if points and "customdata" in points[0]:
-        st.session_state.true, st.session_state.predicted = map(int, points[0]["customdata"][:2])
+    if points and points[0].get("y") in names and points[0].get("x") in names:
+        st.session_state.true = names.index(points[0]["y"])
+        st.session_state.predicted = names.index(points[0]["x"])
         ui.set_query(true=st.session_state.true, predicted=st.session_state.predicted)
 
 
@@ -132,7 +136,7 @@ with matrix_area:
 report = evaluation.class_report(confusion, names)
 table_area.dataframe(report, column_config={
     column: st.column_config.NumberColumn(column, format="percent")
-    for column in ("precision", "recall", "f1")}, height=422)
+    for column in ("precision", "recall", "f1")})
 table_area.caption("**Precision**: of the images it called this class, how many were. "
                    "**Recall**: of this class's images, how many it found.")
 
