@@ -35,7 +35,7 @@ st.caption("A CIFAR-10 model has only ever seen 32 x 32 photos of ten classes: w
            "picture shrink to that, then see what the model thinks and where it looked.")
 
 # --- controls (all kept in the URL, so a view can be shared) --------------------------
-controls = st.columns([3, 2, 2, 2])
+controls = st.columns([3, 3, 2, 3])
 with controls[0]:
     entries = [ui.model_picker("Model", key="model")]
     if st.toggle("Compare with a second model", key="compare",
@@ -43,7 +43,7 @@ with controls[0]:
         entries.append(ui.model_picker("Second model", key="model2"))
 mode = controls[1].segmented_control(
     "Make it square", images.SQUARE_MODES, key="square",
-    format_func={"crop": "crop the centre", "pad": "pad the sides"}.get,
+    format_func={"crop": "crop centre", "pad": "pad sides"}.get,
     on_change=ui.url_state("square", "crop", options=images.SQUARE_MODES)) or "crop"
 k = controls[2].slider("Classes to show", 1, len(CLASS_NAMES), key="k",
                        on_change=ui.url_state("k", 5, options=range(1, 11), cast=int))
