@@ -8,13 +8,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cifar_core import activations, convolution, images as uploads, plots, top_activations, ui
+from cifar_core import activations, convolution, images as uploads, models, plots, top_activations, ui
 
 
 @st.cache_resource(show_spinner="Building an untrained copy of the network...")
 def untrained_model(architecture):
-    from cifar_core import models
-
     return models.build_model(architecture, seed=0)
 
 
@@ -35,20 +33,24 @@ def pick_random(labels, wanted):
     ui.set_query(index=st.session_state.index)
 
 
-def number(label, key, count, default=0, container=st, **options):
+def number(label, key, count, default=0, container=st):
     """A number input 0..count-1 kept in the URL under ``key``."""
     on_change = ui.url_state(key, min(default, count - 1), options=range(count), cast=int)
     return int(container.number_input(f"{label} (0-{count - 1})", 0, count - 1, step=1, key=key,
-                                      on_change=on_change, **options))
+                                      on_change=on_change))
 
 
 st.title("Inside the network, layer by layer")
 data = ui.dataset()
 names = data.class_names
-top = st.columns([3, 2, 2, 2, 1], vertical_alignment="bottom")
+top = st.columns([2.4, 1.9, 1.5, 1.6, 1.6, 1.3], vertical_alignment="bottom")
 with top[0]:
     entry = ui.model_picker()
-model = ui.model(entry.path)
+try:
+    model = ui.model(entry.path)
+except (models.ModelError, OSError) as error:
+    st.error(f"Could not load the model {entry.label}: {error}", icon=":material/error:")
+    st.stop()
 
 # --- the image: from the dataset, or an upload (the Classify page can hand one over) -------
 handed = st.session_state.pop("layers_upload", None)
@@ -75,9 +77,9 @@ else:
                                      on_change=ui.url_state("split", "test", options=["test", "train"]))
     split_images, labels = data.split(split)
     index = number("Index", "index", len(split_images), container=top[3])
-    wanted = top[4].selectbox("Class", range(-1, len(names)), key="class",
+    wanted = top[4].selectbox("Random from", range(-1, len(names)), key="class",
                               format_func=lambda c: "any class" if c < 0 else names[c])
-    top[4].button("Random", icon=":material/shuffle:", on_click=pick_random, args=(labels, wanted))
+    top[5].button("Random", icon=":material/shuffle:", on_click=pick_random, args=(labels, wanted))
     image = split_images[index]
     image_caption = f"{split} #{index}: {names[labels[index]]}"
 

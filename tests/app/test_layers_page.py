@@ -96,7 +96,7 @@ def test_query_string_round_trips(app):
 @pytest.mark.parametrize("name, value", [("index", "99999"), ("index", "abc"), ("layer", "conv99"),
                                          ("row", "-4"), ("filter", "1e9"), ("model", "nope")])
 def test_bad_links_fall_back_to_defaults(app, name, value):
-    app.query_params.update(model="tiny", **{name: value})
+    app.query_params.update({"model": "tiny", name: value})
     app.run()
     check_ok(app)
     assert headers(app)[:4] == SECTIONS
@@ -148,3 +148,13 @@ def test_top_activating_images_are_found_with_progress(app):
         app.run()
     check_ok(app)
     assert headers(app)[4] == "Test images that excite conv2 filter 4 most"
+
+
+def test_a_broken_model_file_shows_a_message(real_cifar_path, tmp_path, monkeypatch):
+    (tmp_path / "broken.keras").write_bytes(b"not a zip file")
+    (tmp_path / "broken.json").write_text('{"architecture": "seed"}')
+    monkeypatch.setenv("CIFAR_MODELS_DIR", str(tmp_path))
+    app = AppTest.from_file(str(PROJECT_ROOT / "pages" / "layers.py"), default_timeout=TIMEOUT)
+    app.run()
+    assert not app.exception
+    assert "Could not load the model" in app.error[0].value
