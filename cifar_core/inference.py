@@ -45,10 +45,17 @@ def _as_batch(images):
     return images.astype(np.float32)
 
 
+def _build_predict(model):
+    # A weak reference: a closure holding the model itself would keep the model (the
+    # WeakKeyDictionary's key) alive for ever, and every evicted model with it.
+    model_reference = weakref.ref(model)
+    return tf.function(lambda batch: model_reference()(batch, training=False),
+                       input_signature=[_BATCH_SPEC])
+
+
 def predict(model, images):
     """Class probabilities float32 (N, 10) for uint8 images (N, 32, 32, 3) or one (32, 32, 3)."""
-    forward = _compiled(model, "predict", lambda model: tf.function(
-        lambda batch: model(batch, training=False), input_signature=[_BATCH_SPEC]))
+    forward = _compiled(model, "predict", _build_predict)
     return forward(tf.constant(_as_batch(images))).numpy()
 
 

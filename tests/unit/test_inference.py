@@ -130,3 +130,18 @@ def test_saliency_has_the_input_size_and_range(tiny_model, fast_model, images_ui
 def test_grad_cam_rejects_bad_arguments(tiny_model, images_uint8, arguments, message):
     with pytest.raises(ValueError, match=message):
         inference.grad_cam(tiny_model, images_uint8[0], **arguments)
+
+
+def test_compiled_functions_do_not_keep_a_model_alive(images_uint8):
+    """The server's model cache evicts models; our per-model functions must let them go."""
+    import gc
+
+    model = models.build_model("tiny", seed=1)
+    inference.predict(model, images_uint8)
+    inference.grad_cam(model, images_uint8[0], 1)
+    inference.saliency(model, images_uint8[0], 1)
+    assert model in inference._COMPILED
+    before = len(inference._COMPILED)
+    del model
+    gc.collect()
+    assert len(inference._COMPILED) == before - 1
