@@ -156,14 +156,20 @@ verdict(f"The model's own activation at row {row}, column {column}, filter {step
 
 # --- trained versus untrained --------------------------------------------------------------
 st.header("Trained versus untrained")
-untrained = activations.extractor(untrained_model(entry.architecture))(image)
+st.caption("The same image through the same architecture with the random weights it starts "
+           "from: training is what turns noise detectors into edge, colour and shape detectors.")
+untrained = untrained_model(entry.architecture)
 sides = st.columns(2)
-for side, name, result in ((sides[0], "trained", outputs), (sides[1], "untrained (random weights)", untrained)):
+for side, name, network in ((sides[0], "trained", model), (sides[1], "untrained", untrained)):
+    result = activations.extractor(network)(image)
     picture, _ = activations.feature_map_mosaic(result[layer][0], per_map=per_map,
                                                 sort_by_mean=by_mean, tile_pixels=64)
     chance = result["probabilities"][0]
     side.image(picture, caption=f"{layer}, {name}: says {names[int(np.argmax(chance))]} "
                                 f"({chance.max():.0%})")
+    first_kernel, _ = activations.kernel_and_bias(network, "conv1")
+    side.image(plots.mosaic(activations.rgb_filter_images(first_kernel), 12, gap=3, scale=10),
+               caption=f"conv1 filters, {name}")
 
 # --- top-activating test images ------------------------------------------------------------
 st.header(f"Test images that excite {layer} filter {filter_index} most")
@@ -192,6 +198,7 @@ if state == "running":
     top_progress()
 elif state == "failed":
     st.error(f"Could not compute the top images: {job.snapshot()['error']}")
+    st.button("Try again", icon=":material/refresh:", on_click=job.start)
 elif state == "done":
     indices, peaks = top_activations.top_images(job.result[layer], filter_index)
     captions = [f"{names[test_labels[i]]} {peak:.2f}" for i, peak in zip(indices, peaks)]
