@@ -5,6 +5,9 @@ in a unit test. Many small images are tiled into one mosaic array and upscaled w
 nearest neighbour, so pixels stay crisp and the browser receives one image.
 """
 
+import base64
+import io
+
 import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
@@ -115,6 +118,39 @@ def labelled_mosaic(images, captions, columns, *, scale=3, gap=4, caption_height
     return np.asarray(canvas)
 
 
+def labelled_tile_centres(count, columns, *, size=32, scale=3, gap=4, caption_height=16):
+    """(x, y) pixel centres of the image part of each tile of ``labelled_mosaic``."""
+    positions = np.arange(count)
+    rows, cols = np.divmod(positions, columns)
+    x = cols * (size * scale + gap) + size * scale / 2
+    y = rows * (size * scale + caption_height + gap) + size * scale / 2
+    return x, y
+
+
+def clickable_image_figure(image, x, y, customdata, hover, *, marker_size=40):
+    """One image with invisible markers at (x, y) that report ``customdata`` when clicked.
+
+    The image is sent PNG-encoded once; the markers turn a click on a tile into a
+    Streamlit selection event.
+    """
+    height, width = image.shape[:2]
+    figure = go.Figure(go.Image(source=_png_data_uri(image), hoverinfo="skip"))
+    figure.add_scatter(x=x, y=y, mode="markers", customdata=customdata, hovertext=hover,
+                       hoverinfo="text", showlegend=False,
+                       marker=dict(size=marker_size, symbol="square", opacity=0.01))
+    figure.update_layout(width=width, height=height, margin=dict(t=0, b=0, l=0, r=0),
+                         clickmode="event+select", hovermode="closest",
+                         xaxis=dict(visible=False, range=[0, width]),
+                         yaxis=dict(visible=False, range=[height, 0], scaleanchor="x"))
+    return figure
+
+
+def _png_data_uri(image):
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 def outline(image, top, left, size, *, color=(255, 220, 0), width=1):
     """A copy of an RGB image with a rectangle drawn around a size x size region."""
     canvas = np.array(image, dtype=np.uint8, copy=True)
@@ -218,8 +254,7 @@ def training_curves_figure(curves, *, height=340):
                     hovertemplate=f"{split} {metric}: %{{y:.3f}}<br>epoch %{{x:.2f}}"
                                   "<extra>" + str(run) + "</extra>"), row=1, col=column)
     figure.update_xaxes(title_text="epoch", rangemode="tozero")
-    figure.update_yaxes(rangemode="tozero", row=1, col=1)
-    figure.update_yaxes(range=[0, 1], tickformat=".0%", row=1, col=2)
+    figure.update_yaxes(range=[0, 1], tickformat=".0%", row=1, col=2)  # loss: autorange
     figure.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
                          legend=dict(orientation="h", y=-0.25), uirevision="training-curves")
     return figure

@@ -68,11 +68,23 @@ page = controls[4].number_input(f"Page (of {pages:,})", min_value=1, max_value=p
                        on_change=grid_changed(ui.url_state("page", 1, options=range(1, pages + 1), cast=int)))
 shown = browse.page_of(indices, page, per_page)
 
-# --- the grid: one mosaic image ------------------------------------------------------------
+# --- the grid: one mosaic image; a click on a tile selects it -------------------------
+def tile_clicked():
+    points = st.session_state.grid_click.selection.points
+    if points:
+        st.session_state.index = int(points[0]["customdata"])
+        ui.set_query(index=st.session_state.index)
+
+
 captions = [f"{names[labels[index]]} #{index}" for index in shown]
-grid = plots.labelled_mosaic(images[shown], captions, columns, scale=3)
-st.image(grid, caption=f"{len(indices):,} {split} images match; page {page} of {pages}",
-         output_format="PNG", alt="Grid of CIFAR-10 images: " + ", ".join(captions))
+grid = plots.labelled_mosaic(images[shown], captions, columns)
+x, y = plots.labelled_tile_centres(len(shown), columns)
+st.plotly_chart(plots.clickable_image_figure(grid, x, y, shown.tolist(), captions, marker_size=80),
+                key="grid_click", on_select=tile_clicked, selection_mode="points", width="content",
+                config={"displayModeBar": False},
+                alt="Grid of CIFAR-10 images: " + ", ".join(captions))
+st.caption(f"{len(indices):,} {split} images match; page {page} of {pages}. "
+           "Click an image to look closer.")
 
 # --- one image, down to its pixels -----------------------------------------------------
 st.header("Look closer at one image")

@@ -16,7 +16,7 @@ def app(real_cifar_path):
 
 
 def grid_caption(app):
-    return app.get("image")[0].proto.imgs[0].caption
+    return next(caption.value for caption in app.caption if "images match" in caption.value)
 
 
 def test_grid_shows_the_chosen_class_and_the_detail_view(app):
@@ -30,7 +30,8 @@ def test_grid_shows_the_chosen_class_and_the_detail_view(app):
     assert all("cat" in option for option in tiles.options)
     markdown = " ".join(code.value for code in app.code)
     assert "(32, 32, 3)" in markdown and "/ 255.0" in markdown
-    assert len(app.get("plotly_chart")) == 4  # stored, scaled, histogram, class counts
+    # The clickable grid, stored and scaled pixel values, histogram, class counts.
+    assert len(app.get("plotly_chart")) == 5
 
 
 def test_query_string_round_trips(app):
@@ -77,7 +78,7 @@ def test_missing_dataset_shows_the_three_fixes(tmp_path, monkeypatch):
     steps = app.markdown[0].value
     assert "CIFAR10_PATH" in steps and str(tmp_path / "empty-cache") in steps
     assert app.button(key="download_cifar10").label == "Download CIFAR-10"
-    assert not app.get("image")  # nothing of the page ran past the panel
+    assert not app.get("plotly_chart")  # nothing of the page ran past the panel
 
 
 def test_wrong_dataset_path_is_named(tmp_path, monkeypatch):

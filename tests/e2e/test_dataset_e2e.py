@@ -4,7 +4,7 @@ import re
 
 from tests.e2e.conftest import wait_for_script
 
-GRID = 'img[alt^="Grid of CIFAR-10 images"]'
+GRID = '[role="figure"][aria-label^="Grid of CIFAR-10 images"]'
 
 
 def test_filter_to_one_class_shows_only_that_class(app_url, page):
@@ -19,7 +19,7 @@ def test_filter_to_one_class_shows_only_that_class(app_url, page):
     page.get_by_text("5,000 train images match").wait_for()
     wait_for_script(page)
 
-    alt = page.locator(GRID).get_attribute("alt")
+    alt = page.locator(GRID).get_attribute("aria-label")
     tiles = alt.removeprefix("Grid of CIFAR-10 images: ").split(", ")
     assert len(tiles) == 64 and all(tile.startswith("frog #") for tile in tiles)
     assert re.search(r"classes=6(&|$)", page.url)
@@ -28,4 +28,18 @@ def test_filter_to_one_class_shows_only_that_class(app_url, page):
     other = page.context.new_page()
     other.goto(page.url)
     other.wait_for_selector(GRID)
-    assert other.locator(GRID).get_attribute("alt") == alt
+    assert other.locator(GRID).get_attribute("aria-label") == alt
+
+
+def test_clicking_a_tile_opens_its_detail_view(app_url, page):
+    page.goto(f"{app_url}/dataset?split=test&grid=4")
+    grid = page.locator('[data-testid="stPlotlyChart"]').first
+    grid.locator(".js-plotly-plot").wait_for()
+    wait_for_script(page)
+    box = grid.locator(".js-plotly-plot").bounding_box()
+    # Tiles are 96 px images plus a 16 px caption, 4 px apart: click row 2, column 3.
+    page.mouse.move(box["x"] + 2 * 100 + 48, box["y"] + 116 + 48)
+    page.mouse.click(box["x"] + 2 * 100 + 48, box["y"] + 116 + 48)
+    page.wait_for_url(re.compile(r"index=6(&|$)"))
+    wait_for_script(page)
+    assert page.get_by_text("#6: ").first.is_visible()  # the zoomed image's caption

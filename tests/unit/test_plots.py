@@ -86,3 +86,21 @@ def test_heat_map_overlay_colours_seen_pixels_and_dims_unseen_ones():
     assert overlay[0, 0, 2] > overlay[0, 1, 2]
     with pytest.raises(ValueError, match="heat map"):
         plots.heat_map_overlay(image, heat[:, :2])
+
+
+def test_tile_centres_fall_inside_their_tiles():
+    images = np.zeros((5, 32, 32, 3), np.uint8)
+    images[3] = 200  # row 1, column 0 with 3 columns
+    grid = plots.labelled_mosaic(images, ["x"] * 5, 3, scale=3, gap=4, caption_height=16)
+    x, y = plots.labelled_tile_centres(5, 3, scale=3, gap=4, caption_height=16)
+    assert grid[int(y[3]), int(x[3])].tolist() == [200, 200, 200]
+    assert grid[int(y[4]), int(x[4])].tolist() == [0, 0, 0]
+
+
+def test_clickable_image_figure_reports_customdata():
+    image = np.zeros((40, 60, 3), np.uint8)
+    figure = plots.clickable_image_figure(image, [10, 30], [20, 20], [7, 9], ["a", "b"])
+    picture, markers = figure.data
+    assert picture.source.startswith("data:image/png;base64,")
+    assert list(markers.customdata) == [7, 9] and figure.layout.clickmode == "event+select"
+    assert figure.layout.width == 60 and figure.layout.height == 40
