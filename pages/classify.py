@@ -12,12 +12,13 @@ EXPLAIN_CHOICES = (TOP_PREDICTION,) + CLASS_NAMES
 HEAT_MAPS = ("Grad-CAM", "Saliency")
 
 
-@st.cache_resource(max_entries=8, show_spinner="Decoding your images...")
+@st.cache_resource(max_entries=4, ttl=900, show_spinner="Decoding your images...")
 def prepared(file_ids, mode, _files):
     """Decoded and preprocessed uploads, once per set of files and square mode.
 
     Streamlit gives every upload a fresh id, so ids are a cheap, exact key; reruns for a
-    slider or a chart then skip decoding (about 100 ms per phone photo here).
+    slider or a chart then skip decoding (about 40 ms of CPU per phone photo here). Few
+    entries, dropped after 15 minutes: they hold the uploaded bytes.
     """
     return images.prepare_uploads(_files, mode)
 
