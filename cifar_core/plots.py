@@ -260,15 +260,19 @@ def training_curves_figure(curves, *, height=340):
     return figure
 
 
-def top_k_figure(classes_and_probabilities, *, title=None):
-    """Horizontal bar chart of [(class name, probability), ...], the likeliest on top."""
+def top_k_figure(classes_and_probabilities, *, title=None, highlight=None):
+    """Horizontal bar chart of [(class name, probability), ...], the likeliest on top.
+
+    The bar of class ``highlight`` (e.g. the one a heat map explains) is drawn in orange.
+    """
     if not classes_and_probabilities:
         raise ValueError("top_k_figure needs at least one (class, probability) pair")
     names = [name for name, _ in classes_and_probabilities]
     values = [float(probability) for _, probability in classes_and_probabilities]
+    colours = ["#f08c00" if name == highlight else "#1f6feb" for name in names]
     figure = go.Figure(go.Bar(
         x=values, y=names, orientation="h", text=[f"{value:.1%}" for value in values],
-        textposition="outside", cliponaxis=False, marker_color="#1f6feb",
+        textposition="outside", cliponaxis=False, marker_color=colours,
         hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
     figure.update_layout(
         title=title, height=80 + 28 * len(names), margin=dict(t=40 if title else 10, b=10, l=10, r=40),

@@ -119,7 +119,8 @@ for position, (entry, model, model_probabilities) in enumerate(zip(entries, load
     chart, seen, photo = st.columns([4, 3, 3], vertical_alignment="bottom")
     with chart:
         st.plotly_chart(plots.top_k_figure(inference.top_k(scores, k, CLASS_NAMES),
-                                           title=entry.label), key=f"top_k_{position}")
+                                           title=entry.label, highlight=CLASS_NAMES[class_index]),
+                        key=f"top_k_{position}")
         if method == "Grad-CAM":
             layer = st.selectbox("Grad-CAM layer", models.conv_layer_names(model)[::-1],
                                  key=f"layer_{position}", help="Later layers see whole objects; "

@@ -68,8 +68,10 @@ def test_figures_hold_the_data():
 
 
 def test_top_k_figure_puts_the_likeliest_on_top():
-    figure = plots.top_k_figure([("cat", 0.7), ("dog", 0.2), ("frog", 0.1)], title="tiny")
+    figure = plots.top_k_figure([("cat", 0.7), ("dog", 0.2), ("frog", 0.1)], title="tiny",
+                                highlight="dog")
     bar = figure.data[0]
+    assert bar.marker.color[1] != bar.marker.color[0] == bar.marker.color[2]
     assert list(bar.y) == ["cat", "dog", "frog"] and list(bar.text) == ["70.0%", "20.0%", "10.0%"]
     assert figure.layout.yaxis.autorange == "reversed"
     with pytest.raises(ValueError):
