@@ -142,8 +142,11 @@ class TrainingJob:
     """
 
     def __init__(self, config, data, runs_dir=None, *, on_done=None, callbacks=()):
-        if not isinstance(config, training.TrainConfig):
+        if not hasattr(config, "to_dict"):
             raise ValueError(f"config must be a TrainConfig, not {type(config).__name__}")
+        # Rebuilt from its fields: Streamlit reloads edited modules during development, so
+        # a page may hand over a TrainConfig of a newer copy of the training module.
+        config = training.TrainConfig.from_dict(config.to_dict())
         self.id = uuid.uuid4().hex[:10]
         self.config = config
         self.data = data
@@ -230,7 +233,9 @@ def progress_text(snapshot):
              f"batch {snapshot.batch:,} of {snapshot.batches:,}"]
     if snapshot.images_per_second:
         parts.append(f"{snapshot.images_per_second:,.0f} images/s")
-    if snapshot.state == "evaluating":
+    if snapshot.state == "running" and snapshot.epoch <= 1 and snapshot.batch == 0:
+        parts.append("building the model's computation graph")
+    elif snapshot.state == "evaluating":
         parts.append("measuring accuracy on the test images")
     elif not snapshot.done and snapshot.eta_seconds is not None:
         parts.append(f"about {run_history.duration_text(snapshot.eta_seconds)} left")

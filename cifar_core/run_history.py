@@ -24,6 +24,11 @@ def duration_text(seconds):
     return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
+def percent(fraction):
+    """0.2834 -> 28.3 (one decimal, as the table shows it); None stays None."""
+    return None if fraction is None else round(100 * float(fraction), 1)
+
+
 def recipe_of(config):
     """The preset a run's config (a dict) came from: "demo", "fast (changed)" or "custom".
 
@@ -50,13 +55,13 @@ def runs_table(records):
             "run": record.id, "model": config.get("model"), "recipe": recipe_of(config),
             "epochs": f"{int(status.get('epoch', 0))} of {config.get('epochs')}",
             "duration": duration_text(end - started) if end and started else "-",
-            "train accuracy": status.get("accuracy"),
-            "validation accuracy": status.get("val_accuracy"),
-            "test accuracy": status.get("test_accuracy"), "status": record.state,
+            "train accuracy %": percent(status.get("accuracy")),
+            "validation accuracy %": percent(status.get("val_accuracy")),
+            "test accuracy %": percent(status.get("test_accuracy")), "status": record.state,
         })
     return pd.DataFrame(rows, columns=["run", "model", "recipe", "epochs", "duration",
-                                       "train accuracy", "validation accuracy",
-                                       "test accuracy", "status"])
+                                       "train accuracy %", "validation accuracy %",
+                                       "test accuracy %", "status"])
 
 
 def runs_curves(records):

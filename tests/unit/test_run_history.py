@@ -23,7 +23,7 @@ def test_recipe_names_and_history_table(tmp_path):
     row = run_history.runs_table(records).iloc[0]
     assert (row["model"], row["recipe"], row["epochs"], row["status"]) == \
         ("tiny", "demo", "1 of 3", "stopped")
-    assert (row["train accuracy"], row["validation accuracy"], row["test accuracy"]) == \
-        (0.3, 0.25, 0.27)
+    assert (row["train accuracy %"], row["validation accuracy %"], row["test accuracy %"]) == \
+        (30.0, 25.0, 27.0)
     curves = run_history.runs_curves(records)
     assert list(curves["split"]) == ["train", "validation"] and list(curves["loss"]) == [2.0, 2.1]

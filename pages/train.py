@@ -1,0 +1,167 @@
+"""Train: start a run in the background, watch it learn live, compare and manage past runs."""
+
+import uuid
+
+import numpy as np
+import streamlit as st
+
+from cifar_core import activations, jobs, models, plots, run_history, runs, training, ui
+
+
+@st.cache_resource(show_spinner=False)
+def job_registry():
+    """One registry per server: its semaphore limits training jobs across all sessions."""
+    return jobs.JobRegistry()
+
+
+data = ui.dataset()
+registry = job_registry()
+me = st.session_state.setdefault("train_session", uuid.uuid4().hex)  # this browser tab
+st.title("Train a CNN")
+st.caption("Training runs in the background on the server: leave this page or refresh it, "
+           "the run goes on and this page shows it again.")
+
+
+def show_job(job_id):
+    """Progress, live curves and the Stop button of one job; True once it is done."""
+    job = registry.get(job_id)
+    mine = registry.controls(job_id, me)  # also tells the registry this tab still watches
+    snapshot = job.snapshot()
+    run_name = snapshot.run_dir.rsplit("/", 1)[-1] if snapshot.run_dir else "starting"
+    st.markdown(f"**{snapshot.config.model}** model · {run_history.recipe_of(snapshot.config.to_dict())}"
+                f" recipe · run `{run_name}`")
+    st.progress(snapshot.fraction, text=jobs.progress_text(snapshot))
+    if snapshot.training or snapshot.validation:
+        st.plotly_chart(plots.training_curves_figure(jobs.curves_frame(snapshot)), key="live")
+    if not snapshot.done:
+        if mine:
+            st.button("Stop (keeps the model trained so far)", icon=":material/stop_circle:",
+                      on_click=job.stop, disabled=job.stop_requested, key="stop")
+        else:
+            st.info("Someone else started this run: you are watching it.", icon=":material/visibility:")
+    elif snapshot.state == "failed":
+        st.error(f"The run failed: {snapshot.error}", icon=":material/error:")
+    else:
+        st.success(f"Run {snapshot.state}: its model is saved, listed below and offered in the "
+                   "other pages' model choosers.", icon=":material/check_circle:")
+    return snapshot.done
+
+
+@st.fragment(run_every=1.0)
+def live_job(job_id):
+    if show_job(job_id):
+        st.rerun()  # The whole page: the history gains the run and polling stops.
+
+
+job_id = st.session_state.get("train_job") or ui.query_value("job", None)
+if registry.get(job_id) is None:
+    job_id = next((job.id for job in registry.running()), None)  # watch the server's run
+if job_id is not None:
+    if registry.controls(job_id, me):
+        st.session_state.train_job = job_id
+        ui.set_query(job=job_id)
+    st.header("Current run")
+    (show_job if registry.get(job_id).snapshot().done else live_job)(job_id)
+
+
+# --- a new run ---------------------------------------------------------------------------
+def load_preset():
+    for name, value in training.PRESETS[st.session_state.preset].to_dict().items():
+        if name in jobs.FORM_FIELDS:
+            st.session_state[f"field_{name}"] = 0 if value is None else value
+
+
+with st.expander("New run", expanded=not registry.running(), icon=":material/play_arrow:"):
+    keep_preset = ui.url_state("preset", "demo", options=list(training.PRESETS))
+    st.selectbox("Recipe", list(training.PRESETS), key="preset",
+                 on_change=lambda: (keep_preset(), load_preset()),
+                 help="seed-notebook: the seed notebook's recipe · fast: our quick CPU recipe · "
+                      "demo: the tiny net on 10,000 images, progress within seconds")
+    if "field_model" not in st.session_state:
+        load_preset()
+    if any(registry.owner(job.id) != me for job in registry.running()):
+        st.info("The trainer is busy with another run (above); start yours when it ends.",
+                icon=":material/hourglass_top:")
+    with st.form("new_run", border=False):
+        columns, fields, notes = st.columns(3), {}, {}
+
+        def field(column, name, widget, label, **options):
+            fields[name] = getattr(columns[column], widget)(label, key=f"field_{name}", **options)
+            notes[name] = columns[column].empty()  # room for an error right under the field
+
+        field(0, "model", "selectbox", "Model", options=list(models.ARCHITECTURES))
+        field(0, "epochs", "number_input", "Epochs", step=1)
+        field(1, "batch_size", "number_input", "Batch size", step=1)
+        field(1, "optimizer", "selectbox", "Optimizer", options=training.OPTIMIZERS)
+        field(2, "learning_rate", "number_input", "Learning rate", format="%.4f", step=0.001)
+        field(2, "train_size", "number_input", f"Training images (0 = all {len(data.x_train):,})",
+              step=1000)
+        field(0, "augment", "toggle", "Augment (random flips and shifts)")
+        start = st.form_submit_button("Start training", type="primary", icon=":material/model_training:")
+    if start:
+        fields["train_size"] = fields["train_size"] or None
+        config, errors = jobs.config_from_form(st.session_state.preset, fields)
+        for name, message in errors.items():
+            notes.get(name, st).error(message, icon=":material/error:")
+        if config is not None:
+            try:
+                job = registry.start(config, data, owner=me)
+            except jobs.TrainerBusy as busy:
+                st.warning(str(busy), icon=":material/hourglass_top:")
+            else:
+                st.session_state.train_job = job.id
+                ui.set_query(job=job.id)
+                st.rerun()
+
+# --- past runs -----------------------------------------------------------------------------
+st.header("Run history")
+runs.mark_interrupted()  # A run whose server was killed shows as interrupted, not running.
+records = runs.list_runs()
+if not records:
+    st.info("No runs yet: start one above, or run `python -m cifar_core train --preset demo`."
+            if job_id is None else "The run above is listed here once it has saved its first files.")
+    st.stop()
+ids = [record.id for record in records]
+linked = [ids.index(name) for name in ui.query_value("runs", "").split(",") if name in ids]
+table = run_history.runs_table(records)
+percent = st.column_config.NumberColumn(format="%.1f %%")
+chosen = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="multi-row",
+                      key="history", selection_default={"selection": {"rows": linked}},
+                      column_config={name: percent for name in table if name.endswith("%")})
+rows = chosen.selection.rows or linked or [0]
+ui.set_query(runs=",".join(ids[row] for row in rows) if chosen.selection.rows else None)
+curves = run_history.runs_curves([records[row] for row in rows])
+if not curves.empty:
+    st.caption("Select rows to compare runs: solid lines are training, dashed validation.")
+    st.plotly_chart(plots.training_curves_figure(curves), key="compare")
+
+record = records[rows[0]]
+st.subheader(f"Run `{record.id}`")
+epochs = record.filter_epochs()
+if epochs:
+    epoch = st.select_slider("Filters of conv1 after epoch", epochs, value=epochs[-1],
+                             key=f"epoch_{record.id}",
+                             help="Epoch 0 is the random start: watch noise turn into edge "
+                                  "and colour detectors.")
+    kernel = np.load(record.path / "filters" / f"epoch_{epoch:03d}.npy")  # (kh, kw, 3, filters)
+    tiles = activations.rgb_filter_images(kernel)  # (filters, kh, kw, 3) uint8
+    st.image(plots.mosaic(tiles, columns=8, gap=4, scale=max(1, 80 // tiles.shape[1])),
+             caption=f"The {len(tiles)} filters of conv1, each stretched to its own range")
+st.markdown("Open this run in TensorBoard:")
+st.code(f"tensorboard --logdir {record.path / 'tensorboard'}", language="bash")
+
+
+def delete(run_id):
+    runs.delete_run(run_id)
+    st.session_state.confirm_delete = False
+    ui.set_query(runs=None)
+
+
+download, remove = st.columns(2)
+if record.model_path is not None:
+    download.download_button("Download model.keras", data=record.model_path.read_bytes,
+                             file_name=f"{record.id}.keras", on_click="ignore",
+                             icon=":material/download:")
+if record.state != "running" and remove.toggle("Delete this run", key="confirm_delete"):
+    remove.button(f"Yes, delete run {record.id} for good", type="primary", icon=":material/delete:",
+                  on_click=delete, args=(record.id,))

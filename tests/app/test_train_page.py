@@ -1,0 +1,142 @@
+"""AppTest for the Train page: tiny runs on tiny data, live progress, stop, busy, history."""
+
+import json
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from cifar_core import data, runs, training, ui
+from tests.conftest import PROJECT_ROOT
+
+PAGE = str(PROJECT_ROOT / "pages" / "train.py")
+TIMEOUT = 60
+
+
+@pytest.fixture
+def tiny_dataset(monkeypatch):
+    """The page trains on 200 random images (20 per batch: 10 batches an epoch)."""
+    generator = np.random.default_rng(0)
+    images = generator.integers(0, 256, size=(240, 32, 32, 3), dtype=np.uint8)
+    labels = np.arange(240, dtype=np.int64) % 10
+    tiny = data.Cifar10(images[:200], labels[:200], images[200:], labels[200:], source="tiny")
+    monkeypatch.setattr(ui, "dataset", lambda: tiny)
+    st.cache_resource.clear()  # a fresh job registry for every test
+    yield tiny
+    for thread in threading.enumerate():  # no job outlives its test
+        if thread.name.startswith("training-"):
+            thread.join(120)
+    st.cache_resource.clear()
+
+
+def open_page():
+    return AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+
+
+def fill_form(app, **fields):
+    """Set the form's fields (by TrainConfig name) and press Start."""
+    for name, value in fields.items():
+        app.number_input(key=f"field_{name}").set_value(value)
+    start = next(button for button in app.button if button.label == "Start training")
+    return start.click().run()
+
+
+def run_until(app, condition, seconds=120):
+    """Rerun the page (as run_every would) until ``condition(app)`` holds."""
+    deadline = time.monotonic() + seconds
+    while not condition(app):
+        assert time.monotonic() < deadline, "the page never reached the expected state"
+        assert not app.exception, app.exception
+        time.sleep(0.5)
+        app.run()
+    return app
+
+
+def said(app, kind, text):
+    return any(text in element.value for element in getattr(app, kind))
+
+
+def history(app):
+    return app.dataframe[0].value
+
+
+def test_a_tiny_run_trains_live_and_lands_in_the_history(tiny_dataset):
+    app = open_page()
+    assert not app.exception
+    assert said(app, "info", "No runs yet")
+    fill_form(app, epochs=2, batch_size=20, train_size=0)
+    assert not app.exception and app.session_state["train_job"]
+    job_id = app.session_state["train_job"]
+    assert app.query_params["job"] in (job_id, [job_id])  # a link re-attaches to the job
+    run_until(app, lambda app: said(app, "success", "Run finished"))
+    assert "Epoch 2 of 2 · batch 10 of 10" in app.get("progress")[0].proto.text
+    assert len(app.get("plotly_chart")) >= 2  # the live curves and the history's curves
+    table = history(app)
+    assert list(table["status"]) == ["finished"] and list(table["recipe"]) == ["demo (changed)"]
+    assert list(table["epochs"]) == ["2 of 2"] and 0 <= table["test accuracy %"][0] <= 100
+    assert app.select_slider[0].options == ["0", "1", "2"]  # filters before and after each epoch
+    assert any("tensorboard --logdir" in block.value for block in app.code)
+
+
+def test_stop_keeps_the_partial_run(tiny_dataset):
+    app = open_page()
+    fill_form(app, epochs=500, batch_size=20, train_size=0)
+    run_until(app, lambda app: "batch" in app.get("progress")[0].proto.text)
+    app.button(key="stop").click().run()
+    run_until(app, lambda app: said(app, "success", "Run stopped"))
+    table = history(app)
+    assert list(table["status"]) == ["stopped"]
+    assert int(table["epochs"][0].split(" of ")[0]) < 500
+    assert runs.list_runs()[0].model_path is not None  # the partial model was saved
+
+
+def test_bad_values_are_explained_and_nothing_starts(tiny_dataset):
+    app = open_page()
+    fill_form(app, epochs=0, learning_rate=0.0, train_size=-3)
+    assert not app.exception
+    errors = " ".join(element.value for element in app.error)
+    assert "integer >= 1" in errors and "greater than 0" in errors and "None (all)" in errors
+    assert "train_job" not in app.session_state and not runs.list_runs()
+
+
+def test_a_second_user_is_told_the_trainer_is_busy(tiny_dataset):
+    teacher = open_page()
+    fill_form(teacher, epochs=500, batch_size=20, train_size=0)
+    student = open_page()  # another browser session on the same server
+    assert not student.exception
+    assert said(student, "info", "The trainer is busy")
+    assert said(student, "info", "you are watching it")  # the run is shown, without Stop
+    assert not any(button.key == "stop" for button in student.button)
+    fill_form(student, epochs=1)
+    assert said(student, "warning", "The trainer is busy")
+    assert "train_job" not in student.session_state
+    teacher.button(key="stop").click().run()
+    run_until(teacher, lambda app: said(app, "success", "Run stopped"))
+
+
+def test_a_run_of_a_killed_server_shows_as_interrupted(tiny_dataset):
+    run = runs.start_run(training.PRESETS["demo"])
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    status = json.loads((run.path / "status.json").read_text())
+    status.update(pid=int(dead.stdout), process_start=None)
+    (run.path / "status.json").write_text(json.dumps(status))
+    app = open_page()
+    assert not app.exception
+    assert list(history(app)["status"]) == ["interrupted"]
+
+
+def test_delete_asks_first(tiny_dataset):
+    run = runs.start_run(training.PRESETS["demo"])
+    run.finish("stopped")
+    app = open_page()
+    app.toggle(key="confirm_delete").set_value(True).run()
+    confirm = next(button for button in app.button if button.label.startswith("Yes, delete"))
+    confirm.click().run()
+    assert not app.exception
+    assert runs.list_runs() == [] and said(app, "info", "No runs yet")
