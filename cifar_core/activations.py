@@ -259,3 +259,19 @@ def filter_mosaic(kernel, filter_index, *, tile_pixels=36):
     slices = kernel[:, :, :, filter_index].transpose(2, 0, 1)  # (in, kh, kw)
     scale = max(1, tile_pixels // kernel.shape[0])
     return plots.mosaic(plots.colorize_signed(slices), _columns(len(slices)), gap=2, scale=scale)
+
+
+def filters_picture(kernel, filter_index, *, name="conv"):
+    """(picture, caption) for a conv layer's filters as the Layers page shows them.
+
+    First layers (3 input channels) show every filter as an RGB patch; deeper layers
+    show the chosen filter as one slice per input channel.
+    """
+    rows, columns, inputs, filters = kernel.shape
+    if inputs == 3:
+        return (plots.mosaic(rgb_filter_images(kernel), 16, gap=4, scale=12),
+                f"The {filters} filters of {name} as {rows} x {columns} RGB patches: "
+                "each looks for this colour pattern")
+    return (filter_mosaic(kernel, filter_index),
+            f"Filter {filter_index} of {name}: one {rows} x {columns} slice per input channel "
+            f"({inputs}); red excites, blue inhibits")

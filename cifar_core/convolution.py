@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cifar_core import activations
+from cifar_core import activations, plots
 from cifar_core.backend import keras
 
 
@@ -45,6 +45,12 @@ class ConvolutionStep:
         """True when our sum equals the model's value to float32 precision."""
         scale = float(np.abs(self.products).sum()) + abs(self.bias) + 1.0
         return self.difference <= 1e-5 * scale
+
+    def arithmetic(self):
+        """The sum, bias and activation as one Markdown sentence."""
+        return (f"Sum of the {self.products.size} products = **{self.total:.6f}**; plus bias "
+                f"{self.bias:+.6f} = **{self.pre_activation:.6f}**; {self.activation_name}"
+                f"({self.pre_activation:.6f}) = **{self.activation:.6f}**.")
 
 
 def _pair(value):
@@ -115,3 +121,17 @@ def explain(model, image, row, column, filter_index, layer="conv1"):
         activation=_activate(activation_name, total + bias, conv),
         model_value=float(result[row, column, filter_index]),
     )
+
+
+def patch_picture(image, step, scale=8):
+    """The input image upscaled, with the patch under the kernel outlined in yellow.
+
+    Where the kernel hangs over the border, the image gets a black frame: the zeros
+    that 'same' padding adds. Returns (picture uint8 RGB, padding in input pixels).
+    """
+    padding = max(0, -step.top, -step.left)
+    framed = np.pad(image, ((padding, padding), (padding, padding), (0, 0)))  # (H+2p, W+2p, 3)
+    size = step.kernel.shape[0]
+    picture = plots.outline(plots.upscale(framed, scale), (step.top + padding) * scale,
+                            (step.left + padding) * scale, size * scale, width=2)
+    return picture, padding

@@ -115,15 +115,8 @@ stats[2].metric("Receptive field", f"{facts['receptive_field']} x {facts['recept
 picture, order = activations.feature_map_mosaic(maps, per_map=per_map, sort_by_mean=by_mean)
 st.image(picture, caption=f"All {maps.shape[-1]} feature maps of {layer}"
          + (" (strongest first: " + ", ".join(map(str, order[:6])) + ", ...)" if by_mean else ""))
-kernel, bias = activations.kernel_and_bias(model, layer)
-if kernel.shape[2] == 3:
-    st.image(plots.mosaic(activations.rgb_filter_images(kernel), 16, gap=4, scale=12),
-             caption=f"The {kernel.shape[-1]} filters of {layer} as {kernel.shape[0]} x "
-                     f"{kernel.shape[1]} RGB patches: each looks for this colour pattern")
-else:
-    st.image(activations.filter_mosaic(kernel, filter_index),
-             caption=f"Filter {filter_index} of {layer}: one {kernel.shape[0]} x {kernel.shape[1]} "
-                     f"slice per input channel ({kernel.shape[2]}); red excites, blue inhibits")
+kernel, _ = activations.kernel_and_bias(model, layer)
+st.image(*activations.filters_picture(kernel, filter_index, name=layer))
 with st.expander("Every layer of this model"):
     st.dataframe(activations.layer_table(model), hide_index=True)
 
@@ -135,20 +128,13 @@ row = number("Row", "row", first.shape[0], 12, container=controls[0])
 column = number("Column", "col", first.shape[1], 12, container=controls[1])
 step_filter = number("conv1 filter", "step_filter", first.shape[2], container=controls[2])
 step = convolution.explain(model, image, row, column, step_filter)
-padding = max(0, -step.top, -step.left)
-framed = np.pad(image, ((padding, padding), (padding, padding), (0, 0)))  # zero padding shows black
-size = step.kernel.shape[0]
+picture, padding = convolution.patch_picture(image, step)
 left, right = st.columns([1, 3])
-left.image(plots.outline(plots.upscale(framed, 8), (step.top + padding) * 8,
-                         (step.left + padding) * 8, size * 8, width=2),
-           caption=f"The {size} x {size} patch under the filter (yellow)"
-                   + (", black = zero padding" if padding else ""))
+left.image(picture, caption=f"The patch under the filter (yellow)"
+           + (", black = zero padding" if padding else ""))
 right.plotly_chart(plots.convolution_figure(step.patch, step.kernel, step.products,
                                             inside=step.inside), key="convolution")
-st.markdown(
-    f"Sum of the {step.products.size} products = **{step.total:.6f}**; plus bias "
-    f"{step.bias:+.6f} = **{step.pre_activation:.6f}**; {step.activation_name}"
-    f"({step.pre_activation:.6f}) = **{step.activation:.6f}**.")
+st.markdown(step.arithmetic())
 verdict = st.success if step.matches else st.error
 verdict(f"The model's own activation at row {row}, column {column}, filter {step_filter}: "
         f"**{step.model_value:.6f}** (difference {step.difference:.1e}).",

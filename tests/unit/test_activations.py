@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cifar_core import activations, models
+from cifar_core import activations, models, plots
 from cifar_core.backend import keras
 
 layers = keras.layers
@@ -140,6 +140,23 @@ def test_filters(tiny_model):
         activations.kernel_and_bias(tiny_model, "pool1")
     with pytest.raises(ValueError, match="kernel"):
         activations.rgb_filter_images(deeper)
+
+
+def test_filters_picture_depends_on_the_layer(tiny_model):
+    first, _ = activations.kernel_and_bias(tiny_model, "conv1")
+    picture, caption = activations.filters_picture(first, 0, name="conv1")
+    assert caption.startswith("The 16 filters of conv1 as 3 x 3 RGB patches")
+    assert picture.shape == (36, 16 * 36 + 15 * 4, 3)
+    deeper, _ = activations.kernel_and_bias(tiny_model, "conv2")
+    picture, caption = activations.filters_picture(deeper, 7, name="conv2")
+    assert caption.startswith("Filter 7 of conv2: one 3 x 3 slice per input channel (16)")
+
+
+def test_colorize_signed_puts_zero_in_the_middle():
+    colours = plots.colorize_signed(np.array([[[-2.0, 0.0, 2.0]]]))
+    negative, zero, positive = colours[0, 0]
+    assert zero.min() > 230  # white-ish
+    assert negative[2] > negative[0] and positive[0] > positive[2]  # blue, then red
 
 
 def test_works_after_a_keras_save_and_reload(tiny_model, images, tmp_path):

@@ -110,3 +110,21 @@ def test_the_figure_shows_every_number_and_marks_padding(tiny_model, image):
     patch_text = np.asarray(figure.data[0].text)
     assert (patch_text == "pad").sum() == 5 * 3  # top row and left column, three channels
     assert f"{step.kernel[1, 1, 0]:.3f}" in np.asarray(figure.data[1].text)
+
+
+def test_patch_picture_frames_the_padding_and_outlines_the_patch(tiny_model, image):
+    corner = convolution.explain(tiny_model, image, 0, 0, 0)
+    picture, padding = convolution.patch_picture(image, corner, scale=4)
+    assert padding == 1 and picture.shape == (34 * 4, 34 * 4, 3)
+    assert (picture[0, 0] == (255, 220, 0)).all()  # the outline starts in the black frame
+    middle = convolution.explain(tiny_model, image, 10, 20, 0)
+    picture, padding = convolution.patch_picture(image, middle, scale=4)
+    assert padding == 0 and picture.shape == (128, 128, 3)
+    assert (picture[9 * 4, 19 * 4] == (255, 220, 0)).all()
+
+
+def test_arithmetic_sentence(tiny_model, image):
+    step = convolution.explain(tiny_model, image, 5, 5, 1)
+    sentence = step.arithmetic()
+    assert sentence.startswith("Sum of the 27 products = ")
+    assert f"relu({step.pre_activation:.6f}) = **{step.activation:.6f}**" in sentence
