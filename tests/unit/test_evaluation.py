@@ -126,6 +126,21 @@ class FakeModel:
         return probabilities
 
 
+@pytest.fixture(autouse=True)
+def fake_models_skip_tensorflow(monkeypatch):
+    """FakeModel answers in NumPy; real models keep inference's compiled path (tested there)."""
+    from cifar_core import inference
+
+    compiled = inference.predict
+
+    def predict(model, images):
+        if isinstance(model, FakeModel):
+            return model(np.asarray(images, dtype=np.float32), training=False)
+        return compiled(model, images)
+
+    monkeypatch.setattr(inference, "predict", predict)
+
+
 @pytest.fixture
 def test_set():
     images = np.zeros((23, 32, 32, 3), dtype=np.uint8)
