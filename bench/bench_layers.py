@@ -60,6 +60,53 @@ def interaction(model, untrained, image, layer):
     activations.feature_map_mosaic(activations.extractor(untrained)(image)[layer][0], tile_pixels=64)
 
 
+#: Runs the page and records how long its script took, Streamlit's own calls included.
+TIMED_PAGE = """
+import runpy, time
+import streamlit as st
+started, cpu_started = time.perf_counter(), time.process_time()
+try:
+    runpy.run_path({page!r}, run_name="__main__")
+finally:
+    st.session_state["script_ms"] = (time.perf_counter() - started) * 1000
+    st.session_state["script_cpu_ms"] = (time.process_time() - cpu_started) * 1000
+"""
+
+
+def page_rerun_ms(architecture, repeats):
+    """Medians (script ms, script CPU ms, AppTest round trip ms) of reruns of pages/layers.py.
+
+    Each rerun moves the convolution position, as a user would. The script time holds
+    everything the server does for the page (widgets, PNG-encoding every picture, the
+    Plotly figure); the round trip adds AppTest's own polling. Needs the real dataset.
+    """
+    import os
+    import tempfile
+
+    from streamlit.testing.v1 import AppTest
+
+    directory = Path(tempfile.mkdtemp(prefix="bench-layers-"))
+    model = models.build_model(architecture, seed=0)
+    models.write_model_card(models.save_model(model, directory / f"{architecture}.keras"),
+                            architecture=architecture, recipe="untrained", epochs=0,
+                            test_accuracy=None, parameters=model.count_params())
+    os.environ["CIFAR_MODELS_DIR"] = str(directory)
+    page = str(PROJECT_ROOT / "pages" / "layers.py")
+    app = AppTest.from_string(TIMED_PAGE.format(page=page), default_timeout=120)
+    app.query_params.update(model=architecture, split="test", index="7", layer="conv3")
+    app.run()
+    scripts, cpu, round_trips = [], [], []
+    for repeat in range(repeats + 1):
+        app.number_input(key="row").set_value(repeat % 30)
+        started = time.perf_counter()
+        app.run()
+        round_trips.append((time.perf_counter() - started) * 1000)
+        scripts.append(app.session_state["script_ms"])
+        cpu.append(app.session_state["script_cpu_ms"])
+        assert not app.exception, app.exception
+    return tuple(statistics.median(values[1:]) for values in (scripts, cpu, round_trips))
+
+
 def report(name, ours, baseline, baseline_name, target):
     print(f"{name:<34} {ours:10.1f} ms  {baseline_name} {baseline:10.1f} ms  "
           f"speed-up x{baseline / ours:5.1f}  target {target:.0f} ms: "
@@ -70,7 +117,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--architectures", nargs="+", default=["seed", "fast", "tiny"])
-    parser.add_argument("--top", default="seed", help="architecture timed over the test set")
+    parser.add_argument("--top", default="seed",
+                        help="architecture timed over the test set ('none' skips it)")
     arguments = parser.parse_args()
 
     try:
@@ -97,6 +145,18 @@ def main():
         report("  (same, vs eager extractor call)", ours, eager_ms, "eager  ", TARGETS_MS["activations"])
         report(f"  page interaction (layer {layer})", page, predict, "predict", TARGETS_MS["interaction"])
 
+    if source.startswith("real"):
+        script, script_cpu, round_trip = page_rerun_ms("seed", arguments.repeats)
+        seed_model = models.build_model("seed", seed=0)
+        predict = median_ms(lambda: seed_model.predict(test_images[:1].astype(np.float32),
+                                                       verbose=0), arguments.repeats)
+        print("\nseed, whole page rerun after moving the convolution position (server side):")
+        report("  page script, Streamlit included", script, predict, "predict", TARGETS_MS["interaction"])
+        print(f"    (CPU time of the script, all threads: {script_cpu:.0f} ms; AppTest round trip, "
+              f"its polling included: {round_trip:.0f} ms)")
+
+    if arguments.top == "none":
+        return
     model = models.build_model(arguments.top, seed=0)
     forward = once_ms(lambda: model.predict(test_images, batch_size=top_activations.BATCH_SIZE, verbose=0))
     peaks = once_ms(lambda: top_activations.peak_activations(model, test_images))

@@ -397,3 +397,16 @@ def class_accuracy_figure(accuracies):
                          yaxis=dict(title="accuracy (recall)", range=[0, 1.1], tickformat=".0%"),
                          legend=dict(orientation="h", y=1.12))
     return figure
+
+
+def png_bytes(image, *, compress_level=1):
+    """An RGB uint8 image as PNG bytes, compressed lightly for speed.
+
+    ``st.image`` encodes NumPy arrays at Pillow's default level 6, ~50 ms for a
+    800x400 mosaic on these CPUs; level 1 takes a third of that for files barely
+    larger. Streamlit passes bytes through without encoding again.
+    """
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG",
+                                                            compress_level=compress_level)
+    return buffer.getvalue()

@@ -91,10 +91,12 @@ st.header("The image flowing through the network")
 stages = activations.stage_layer_names(model)
 strip, shown = activations.overview_strip(image, outputs, stages)
 best = int(np.argmax(probabilities))
-st.image(strip, caption=f"{image_caption}. Each tile shows the strongest feature map of that layer "
-         f"(yellow = high activation); the network says **{names[best]}** ({probabilities[best]:.1%}).")
-st.bar_chart(pd.DataFrame({"class": names, "probability": probabilities}), x="class",
-             y="probability", horizontal=True, sort="-probability", height=330)
+st.image(plots.png_bytes(strip), caption=f"{image_caption}. Each tile shows the strongest feature "
+         f"map of that layer (yellow = high activation); the network says {names[best]}.")
+ranking = pd.DataFrame({"class": names, "probability": probabilities}).sort_values(
+    "probability", ascending=False)
+st.dataframe(ranking, hide_index=True, width=480, column_config={"probability": st.column_config.ProgressColumn(
+    "probability", format="percent", min_value=0.0, max_value=1.0)})
 
 # --- one conv layer in detail ------------------------------------------------------------
 st.header("One layer in detail")
@@ -113,10 +115,11 @@ stats[0].metric("Output shape", " x ".join(map(str, facts["output_shape"])))
 stats[1].metric("Parameters", f"{facts['parameters']:,}")
 stats[2].metric("Receptive field", f"{facts['receptive_field']} x {facts['receptive_field']} pixels")
 picture, order = activations.feature_map_mosaic(maps, per_map=per_map, sort_by_mean=by_mean)
-st.image(picture, caption=f"All {maps.shape[-1]} feature maps of {layer}"
+st.image(plots.png_bytes(picture), caption=f"All {maps.shape[-1]} feature maps of {layer}"
          + (" (strongest first: " + ", ".join(map(str, order[:6])) + ", ...)" if by_mean else ""))
 kernel, _ = activations.kernel_and_bias(model, layer)
-st.image(*activations.filters_picture(kernel, filter_index, name=layer))
+picture, caption = activations.filters_picture(kernel, filter_index, name=layer)
+st.image(plots.png_bytes(picture), caption=caption)
 with st.expander("Every layer of this model"):
     st.dataframe(activations.layer_table(model), hide_index=True)
 
@@ -130,7 +133,7 @@ step_filter = number("conv1 filter", "step_filter", first.shape[2], container=co
 step = convolution.explain(model, image, row, column, step_filter)
 picture, padding = convolution.patch_picture(image, step)
 left, right = st.columns([1, 3])
-left.image(picture, caption=f"The patch under the filter (yellow)"
+left.image(plots.png_bytes(picture), caption=f"The patch under the filter (yellow)"
            + (", black = zero padding" if padding else ""))
 right.plotly_chart(plots.convolution_figure(step.patch, step.kernel, step.products,
                                             inside=step.inside), key="convolution")
@@ -151,10 +154,10 @@ for side, name, network in ((sides[0], "trained", model), (sides[1], "untrained"
     picture, _ = activations.feature_map_mosaic(result[layer][0], per_map=per_map,
                                                 sort_by_mean=by_mean, tile_pixels=64)
     chance = result["probabilities"][0]
-    side.image(picture, caption=f"{layer}, {name}: says {names[int(np.argmax(chance))]} "
-                                f"({chance.max():.0%})")
-    first_kernel, _ = activations.kernel_and_bias(network, "conv1")
-    side.image(plots.mosaic(activations.rgb_filter_images(first_kernel), 12, gap=3, scale=10),
+    side.image(plots.png_bytes(picture),
+               caption=f"{layer}, {name}: says {names[int(np.argmax(chance))]} ({chance.max():.0%})")
+    first_filters = activations.rgb_filter_images(activations.kernel_and_bias(network, "conv1")[0])
+    side.image(plots.png_bytes(plots.mosaic(first_filters, 12, gap=3, scale=10)),
                caption=f"conv1 filters, {name}")
 
 # --- top-activating test images ------------------------------------------------------------
@@ -188,5 +191,5 @@ elif state == "failed":
 elif state == "done":
     indices, peaks = top_activations.top_images(job.result[layer], filter_index)
     captions = [f"{names[test_labels[i]]} {peak:.2f}" for i, peak in zip(indices, peaks)]
-    st.image(plots.labelled_mosaic(test_images[indices], captions, 8, scale=3),
+    st.image(plots.png_bytes(plots.labelled_mosaic(test_images[indices], captions, 8, scale=3)),
              caption="Highest peak activation first (the number is the peak)")
