@@ -27,6 +27,24 @@ def use_app_navigation():
         st.rerun()
 
 
+def _keep_keras_state_between_runs():
+    """Stop Streamlit calling ``keras.backend.clear_session()`` after every script run.
+
+    Once Keras is imported, Streamlit's script runner does that after each run of every
+    session (``script_runner._clean_problem_modules``): a full garbage collection that
+    costs 0.5-1.5 s of CPU per click with TensorFlow loaded (bench/bench_evaluate.py), and
+    a reset of Keras' global state under running training threads. Our models live in
+    ``st.cache_resource`` and need no clearing; we do not use pyplot, its other clean-up.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    if hasattr(script_runner, "_clean_problem_modules"):
+        script_runner._clean_problem_modules = lambda: None
+
+
+_keep_keras_state_between_runs()
+
+
 # --- URL query string ---------------------------------------------------------------
 
 def query_value(name, default, *, options=None, cast=str):
