@@ -79,7 +79,7 @@ def gallery(indices, probabilities, model_key, empty_message):
         row[position % GALLERY_COLUMNS].image(
             plots.upscale(images[index], 3), caption=caption, link=layers_link(model_key, index),
             alt=f"Test image {index}: a {true_name}, predicted {predicted_name}",
-            output_format="PNG")  # PNG keeps the upscaled pixels crisp
+            width=3 * 32, output_format="PNG")  # shown at its own size in PNG: crisp pixels
 
 
 # --- which models ----------------------------------------------------------------------
@@ -158,6 +158,7 @@ if second:
                                compare_key: evaluation.class_report(second.confusion(len(names)),
                                                                     names)["recall"]})
     st.plotly_chart(plots.class_accuracy_figure(accuracies), config={"displayModeBar": False})
+    st.caption("Captions and links show the model that got the image wrong.")
     first_only, second_only = st.tabs([f"{entry.key} right, {compare_key} wrong",
                                        f"{compare_key} right, {entry.key} wrong"])
     with first_only:
@@ -166,4 +167,3 @@ if second:
     with second_only:
         gallery(evaluation.right_and_wrong(labels, second.probabilities, result.probabilities),
                 result.probabilities, entry.key, "No such image.")
-    st.caption("Captions and links show the model that got the image wrong.")
