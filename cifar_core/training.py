@@ -143,6 +143,10 @@ class StopOnEvent(keras.callbacks.Callback):
         if self.event.is_set():
             self.model.stop_training = True
 
+    # A stop asked for during an epoch's validation and saving ends fit right there, not
+    # after one more batch and a second validation (seconds on a busy 2-core machine).
+    on_epoch_end = on_train_batch_end
+
 
 def augment_batch(images, seed=None):
     """Random horizontal flips and translations of up to 2 pixels (reflect padding).
