@@ -80,7 +80,12 @@ class Snapshot:
 
 
 class _ProgressCallback(training.keras.callbacks.Callback):
-    """Copies Keras' progress into the job (under its lock) as batches and epochs end."""
+    """Copies Keras' progress into the job (under its lock) as batches and epochs end.
+
+    images/second is measured over the last few batches of the current epoch (the speed
+    of training itself); the ETA divides what is left by the average speed since the
+    first batch, which includes the validation and saving at each epoch's end.
+    """
 
     def __init__(self, job, images_per_epoch):
         super().__init__()
@@ -90,6 +95,7 @@ class _ProgressCallback(training.keras.callbacks.Callback):
         self.epoch = 0
         self.every = 1
         self.last_batch = 0
+        self.first = None  # (time, images seen) when the first batch ended
         self.recent = collections.deque(maxlen=SPEED_WINDOW + 1)  # (time, images seen)
 
     def on_train_begin(self, logs=None):
@@ -99,6 +105,7 @@ class _ProgressCallback(training.keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
+        self.recent.clear()  # the pause at the epoch's end is not training speed
         self.job._update(epoch=epoch + 1, batch=0)
 
     def on_train_batch_end(self, batch, logs=None):
@@ -107,13 +114,15 @@ class _ProgressCallback(training.keras.callbacks.Callback):
                                                           self.images_per_epoch)
         now = time.monotonic()
         self.recent.append((now, images))
+        self.first = self.first or (now, images)
         changes = {"batch": done}
-        if len(self.recent) > 1:
-            (first_time, first_images), (last_time, last_images) = self.recent[0], self.recent[-1]
-            if last_time > first_time:
-                speed = (last_images - first_images) / (last_time - first_time)
-                remaining = self.job.config.epochs * self.images_per_epoch - images
-                changes.update(images_per_second=speed, eta_seconds=remaining / speed)
+        (start, start_images), (end, end_images) = self.recent[0], self.recent[-1]
+        if end > start:
+            changes["images_per_second"] = (end_images - start_images) / (end - start)
+        if now > self.first[0]:
+            average = (images - self.first[1]) / (now - self.first[0])
+            remaining = self.job.config.epochs * self.images_per_epoch - images
+            changes["eta_seconds"] = remaining / average
         point = None
         batches = self.params.get("steps") or 0
         if logs and (done % self.every == 0 or done == batches):

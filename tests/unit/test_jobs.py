@@ -42,6 +42,18 @@ class PauseAtBatch(keras.callbacks.Callback):
             assert self.go.wait(60), "the test never released the training thread"
 
 
+class PauseAtEpochEnd(PauseAtBatch):
+    """Holds the training thread while the first epoch ends (after its validation)."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        pass
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0:
+            self.reached.set()
+            assert self.go.wait(60), "the test never released the training thread"
+
+
 class FailAtBatch(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if batch == 1:
@@ -102,6 +114,19 @@ def test_snapshot_mid_run_and_stop_takes_effect_within_one_batch(tiny_data, tmp_
     (run_dir / "status.json").write_text(json.dumps(status))
     assert runs.mark_interrupted(tmp_path) == [run_dir.name]
     assert run_state(run_dir).state == "interrupted"
+
+
+def test_stop_during_an_epochs_end_trains_no_further_batch(tiny_data, tmp_path):
+    pause = PauseAtEpochEnd()
+    job = jobs.TrainingJob(jobs.dataclasses.replace(TINY, epochs=5), tiny_data, tmp_path,
+                           callbacks=[pause]).start()
+    assert pause.reached.wait(120)
+    job.stop()  # the click arrives while the first epoch is validated and saved
+    pause.go.set()
+    assert job.join(120)
+    snapshot = job.snapshot()
+    assert snapshot.state == "stopped" and (snapshot.epoch, snapshot.batch) == (1, 10)
+    assert [point[0] for point in snapshot.validation] == [1.0]
 
 
 def test_failure_is_recorded_with_its_message(tiny_data, tmp_path):
