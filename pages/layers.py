@@ -124,24 +124,30 @@ with st.expander("Every layer of this model"):
     st.dataframe(activations.layer_table(model), hide_index=True)
 
 # --- the convolution, step by step ---------------------------------------------------------
-st.header("The convolution, step by step (conv1)")
-first = outputs["conv1"][0]
-controls = st.columns(3)
-row = number("Row", "row", first.shape[0], 12, container=controls[0])
-column = number("Column", "col", first.shape[1], 12, container=controls[1])
-step_filter = number("conv1 filter", "step_filter", first.shape[2], container=controls[2])
-step = convolution.explain(model, image, row, column, step_filter)
-picture, padding = convolution.patch_picture(image, step)
-left, right = st.columns([1, 3])
-left.image(plots.png_bytes(picture), caption=f"The patch under the filter (yellow)"
-           + (", black = zero padding" if padding else ""))
-right.plotly_chart(plots.convolution_figure(step.patch, step.kernel, step.products,
-                                            inside=step.inside), key="convolution")
-st.markdown(step.arithmetic())
-verdict = st.success if step.matches else st.error
-verdict(f"The model's own activation at row {row}, column {column}, filter {step_filter}: "
-        f"**{step.model_value:.6f}** (difference {step.difference:.1e}).",
-        icon=":material/check_circle:" if step.matches else ":material/error:")
+@st.fragment
+def convolution_section(model, image):
+    """A fragment: moving the position or filter reruns only this section (~30 ms)."""
+    st.header("The convolution, step by step (conv1)")
+    rows, columns, filters = model.get_layer("conv1").output.shape[1:]
+    controls = st.columns(3)
+    row = number("Row", "row", rows, 12, container=controls[0])
+    column = number("Column", "col", columns, 12, container=controls[1])
+    step_filter = number("conv1 filter", "step_filter", filters, container=controls[2])
+    step = convolution.explain(model, image, row, column, step_filter)
+    picture, padding = convolution.patch_picture(image, step)
+    left, right = st.columns([1, 3])
+    left.image(plots.png_bytes(picture), caption=f"The patch under the filter (yellow)"
+               + (", black = zero padding" if padding else ""))
+    right.plotly_chart(plots.convolution_figure(step.patch, step.kernel, step.products,
+                                                inside=step.inside), key="convolution")
+    st.markdown(step.arithmetic())
+    verdict = st.success if step.matches else st.error
+    verdict(f"The model's own activation at row {row}, column {column}, filter {step_filter}: "
+            f"**{step.model_value:.6f}** (difference {step.difference:.1e}).",
+            icon=":material/check_circle:" if step.matches else ":material/error:")
+
+
+convolution_section(model, image)
 
 # --- trained versus untrained --------------------------------------------------------------
 st.header("Trained versus untrained")
