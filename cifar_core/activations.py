@@ -99,32 +99,61 @@ def _pair(value):
     return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
-def receptive_fields(model):
-    """Receptive field (size, jump) in input pixels of every spatial layer, by name.
+def same_padding_before(kernel, stride, input_size):
+    """Zeros TensorFlow's 'same' padding adds before the input along one axis.
+
+    It pads so the output has ceil(input / stride) positions and puts the odd pixel,
+    if any, after the input. ``kernel`` is the effective size, (k - 1) * dilation + 1.
+    """
+    outputs = -(-input_size // stride)
+    return max((outputs - 1) * stride + kernel - input_size, 0) // 2
+
+
+def field_geometry(model):
+    """(size, jump, start) in input pixels of every spatial layer, by name.
 
     ``size`` is how many input pixels (along one side) can influence one output value;
-    ``jump`` is how far apart in input pixels two neighbouring outputs are. Each layer
-    with kernel k, stride s and dilation d grows the field by (k - 1) * d * jump_in.
-    Layers that keep the grid (rescaling, batch norm, activations) pass it through.
+    ``jump`` is how far apart in input pixels two neighbouring outputs are; ``start`` is
+    the input coordinate of the centre of output 0's field, so output p is centred on
+    start + p * jump. Each layer with kernel k, stride s and dilation d grows the field
+    by (k - 1) * d * jump_in. Layers that keep the grid (rescaling, batch norm,
+    activations) pass it through.
     """
-    size, jump = 1, 1
-    fields = {}
+    size, jump, start = 1, 1, 0.0
+    geometry = {}
     for layer in model.layers:
         if isinstance(layer, keras.layers.InputLayer):
             continue
         if isinstance(layer, CONV_TYPES):
             kernel, stride = _pair(layer.kernel_size)[0], _pair(layer.strides)[0]
-            dilation = _pair(layer.dilation_rate)[0]
+            kernel = (kernel - 1) * _pair(layer.dilation_rate)[0] + 1
         elif isinstance(layer, POOL_TYPES):
-            kernel, stride, dilation = _pair(layer.pool_size)[0], _pair(layer.strides)[0], 1
+            kernel, stride = _pair(layer.pool_size)[0], _pair(layer.strides)[0]
         elif len(layer.output.shape) == 4:
-            kernel, stride, dilation = 1, 1, 1
+            kernel, stride = 1, 1
         else:
             break  # Flatten / Dense / global pooling: every output sees the whole image.
-        size += (kernel - 1) * dilation * jump
+        padding = (same_padding_before(kernel, stride, layer.input.shape[1])
+                   if getattr(layer, "padding", "valid") == "same" else 0)
+        start += ((kernel - 1) / 2 - padding) * jump
+        size += (kernel - 1) * jump
         jump *= stride
-        fields[layer.name] = (size, jump)
-    return fields
+        geometry[layer.name] = (size, jump, start)
+    return geometry
+
+
+def receptive_fields(model):
+    """Receptive field (size, jump) in input pixels of every spatial layer (field_geometry)."""
+    return {name: (size, jump) for name, (size, jump, _) in field_geometry(model).items()}
+
+
+def field_box(geometry, row, column, image_side):
+    """(top, left, bottom, right), inclusive, of the input pixels output (row, column) sees."""
+    size, jump, start = geometry
+    half = (size - 1) / 2
+    top, left = (int(round(start + position * jump - half)) for position in (row, column))
+    return (max(top, 0), max(left, 0), min(top + size - 1, image_side - 1),
+            min(left + size - 1, image_side - 1))
 
 
 def _shape_text(shape):

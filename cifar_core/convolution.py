@@ -58,17 +58,11 @@ def _pair(value):
 
 
 def padding_before(layer, input_size, axis):
-    """Zero rows (axis 0) or columns (axis 1) TensorFlow adds before the input.
-
-    'valid' adds none. 'same' pads so the output has ceil(input / stride) positions and
-    puts the odd pixel, if any, after the input (pad_before = total // 2).
-    """
+    """Zero rows (axis 0) or columns (axis 1) TensorFlow adds before the layer's input."""
     if layer.padding == "valid":
         return 0
     kernel = (_pair(layer.kernel_size)[axis] - 1) * _pair(layer.dilation_rate)[axis] + 1
-    stride = _pair(layer.strides)[axis]
-    outputs = -(-input_size // stride)
-    return max((outputs - 1) * stride + kernel - input_size, 0) // 2
+    return activations.same_padding_before(kernel, _pair(layer.strides)[axis], input_size)
 
 
 def _activate(name, value, layer):

@@ -16,6 +16,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageDraw
 
 from cifar_core import activations, data
 from cifar_core.backend import keras, tf
@@ -25,28 +26,38 @@ BATCH_SIZE = 500
 
 
 def peak_activations(model, images, names=None, *, batch_size=BATCH_SIZE, progress=None):
-    """For each layer name: float32 (N, channels), the max of each map over positions.
+    """Each channel's peak over positions, per image and layer, and where it peaked.
 
-    ``images`` are raw uint8 (N, H, W, 3); ``progress(stage, done, total)`` is called
-    after every batch (the data module's progress convention).
+    Returns a dict: NAME -> float32 (N, channels), the max of each map, and
+    "NAME.position" -> int32 (N, channels), the flat index row * width + column of that
+    max. ``images`` are raw uint8 (N, H, W, 3); ``progress(stage, done, total)`` is
+    called after every batch (the data module's progress convention).
     """
     names = list(names or activations.stage_layer_names(model))
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size!r}")
-    peaks_model = keras.Model(model.input, [  # (N, H, W, C) -> (N, C) per layer
-        keras.ops.max(model.get_layer(name).output, axis=(1, 2)) for name in names])
+    outputs = []
+    for name in names:
+        maps = model.get_layer(name).output
+        flat = keras.ops.reshape(maps, (-1, maps.shape[1] * maps.shape[2], maps.shape[3]))  # (N, H*W, C)
+        outputs += [keras.ops.max(flat, axis=1), keras.ops.argmax(flat, axis=1)]  # (N, C) each
+    peaks_model = keras.Model(model.input, outputs)
     signature = tf.TensorSpec((None,) + tuple(model.input.shape[1:]), tf.float32)
     forward = tf.function(lambda batch: peaks_model(batch, training=False),
                           input_signature=[signature])
-    parts = {name: [] for name in names}
+    keys = [key for name in names for key in (name, f"{name}.position")]
+    parts = {key: [] for key in keys}
     total = len(images)
     for start in range(0, total, batch_size):
         batch = tf.constant(images[start:start + batch_size], dtype=tf.float32)
-        for name, peak in zip(names, forward(batch)):
-            parts[name].append(peak.numpy())
+        for key, value in zip(keys, forward(batch)):
+            parts[key].append(value.numpy())
         if progress is not None:
             progress("peak activations", min(start + batch_size, total), total)
-    return {name: np.concatenate(chunks) for name, chunks in parts.items()}
+    peaks = {key: np.concatenate(chunks) for key, chunks in parts.items()}
+    for name in names:
+        peaks[f"{name}.position"] = peaks[f"{name}.position"].astype(np.int32)
+    return peaks
 
 
 def top_images(peaks, filter_index, count=16):
@@ -72,12 +83,32 @@ def _images_key(images):
     return remembered[1]
 
 
+def peak_boxes(model, layer, positions, image_side=32):
+    """(top, left, bottom, right) input boxes for flat peak ``positions`` of a layer."""
+    geometry = activations.field_geometry(model)[layer]
+    width = model.get_layer(layer).output.shape[2]
+    return [activations.field_box(geometry, *divmod(int(position), width), image_side)
+            for position in positions]
+
+
+def framed_images(images, boxes, *, scale=3, color=(255, 220, 0)):
+    """Images upscaled ``scale`` times, each with its box drawn: (N, H*scale, W*scale, 3)."""
+    framed = []
+    for image, (top, left, bottom, right) in zip(images, boxes):
+        picture = Image.fromarray(np.repeat(np.repeat(image, scale, 0), scale, 1))
+        ImageDraw.Draw(picture).rectangle(
+            (left * scale, top * scale, (right + 1) * scale - 1, (bottom + 1) * scale - 1),
+            outline=color, width=max(1, scale // 2))
+        framed.append(np.asarray(picture))
+    return np.stack(framed)
+
+
 def cache_path(model_path, images):
     """Where the peaks of the model at ``model_path`` over ``images`` are stored."""
     model_path = Path(model_path).resolve()
     status = model_path.stat()
     images_key = _images_key(images)
-    key = f"{model_path}:{status.st_size}:{status.st_mtime_ns}:{images_key}"
+    key = f"v2:{model_path}:{status.st_size}:{status.st_mtime_ns}:{images_key}"  # v2: positions
     digest = hashlib.sha1(key.encode()).hexdigest()[:16]
     return data.cache_dir() / "top-activations" / f"{model_path.stem}-{digest}.npz"
 

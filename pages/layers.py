@@ -196,6 +196,10 @@ elif state == "failed":
     st.button("Try again", icon=":material/refresh:", on_click=job.start)
 elif state == "done":
     indices, peaks = top_activations.top_images(job.result[layer], filter_index)
+    positions = job.result[f"{layer}.position"][indices, filter_index]
+    tiles = top_activations.framed_images(
+        test_images[indices], top_activations.peak_boxes(model, layer, positions))
     captions = [f"{names[test_labels[i]]} {peak:.2f}" for i, peak in zip(indices, peaks)]
-    st.image(plots.png_bytes(plots.labelled_mosaic(test_images[indices], captions, 8, scale=3)),
-             caption="Highest peak activation first (the number is the peak)")
+    st.image(plots.png_bytes(plots.labelled_mosaic(tiles, captions, 8, scale=1)),
+             caption="Highest peak activation first (the number is the peak); the yellow box "
+                     "is the part of the image the filter sees where it fires most")

@@ -90,6 +90,39 @@ def test_receptive_fields_with_strides_and_passthrough_layers():
     assert fields["pool1"] == (9, 2)  # 5 + (3 - 1) * 2
 
 
+@pytest.mark.parametrize("architecture", ["tiny", "fast"])
+def test_field_box_holds_every_pixel_an_output_depends_on(architecture):
+    """Changing pixels outside the box leaves the output there unchanged; inside, it changes."""
+    model = models.build_model(architecture, seed=0)
+    geometry = activations.field_geometry(model)
+    image = np.random.default_rng(3).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    extractor = activations.extractor(model)
+    before = extractor(image)
+    for name in activations.stage_layer_names(model)[:4]:
+        side = before[name].shape[1]
+        for row, column in [(0, 0), (side // 2, side // 3), (side - 1, side - 1)]:
+            top, left, bottom, right = activations.field_box(geometry[name], row, column, 32)
+            outside = np.ones((32, 32), bool)
+            outside[top:bottom + 1, left:right + 1] = False
+            changed = image.copy()
+            changed[outside] = 255 - changed[outside]
+            after = extractor(changed)[name][0, row, column]
+            np.testing.assert_allclose(after, before[name][0, row, column], rtol=1e-4, atol=1e-4,
+                                       err_msg=f"{name} at {(row, column)}")
+            inside = image.copy()
+            inside[top:bottom + 1, left:right + 1] = 255 - inside[top:bottom + 1, left:right + 1]
+            assert not np.allclose(extractor(inside)[name][0, row, column],
+                                   before[name][0, row, column])
+
+
+def test_field_geometry_of_the_tiny_model(tiny_model):
+    assert activations.field_geometry(tiny_model) == {
+        "rescaling": (1, 1, 0.0), "conv1": (3, 1, 0.0), "pool1": (4, 2, 0.5),
+        "conv2": (8, 2, 0.5), "pool2": (10, 4, 1.5)}
+    assert activations.field_box((8, 2, 0.5), 5, 5, 32) == (7, 7, 14, 14)
+    assert activations.field_box((8, 2, 0.5), 0, 15, 32) == (0, 27, 4, 31)  # clipped at borders
+
+
 def test_layer_table_lists_every_layer(tiny_model):
     table = activations.layer_table(tiny_model)
     assert list(table.columns) == ["layer", "type", "output shape", "parameters", "receptive field"]
