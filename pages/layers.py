@@ -27,6 +27,12 @@ def start_top_job(key, model, path, test_images):
     return peak_jobs().setdefault(key, top_activations.PeakJob(model, path, test_images)).start()
 
 
+def show(container, picture, caption):
+    """One NumPy picture as a lossless PNG: st.image's "auto" would send JPEG, which
+    smears the one-pixel gaps and colours of mosaics and filters."""
+    container.image(plots.png_bytes(picture), caption=caption, output_format="PNG")
+
+
 def pick_random(labels, wanted):
     pool = np.flatnonzero(labels == wanted) if wanted >= 0 else np.arange(len(labels))
     st.session_state.index = int(np.random.default_rng().choice(pool))
@@ -91,8 +97,8 @@ st.header("The image flowing through the network")
 stages = activations.stage_layer_names(model)
 strip, shown = activations.overview_strip(image, outputs, stages)
 best = int(np.argmax(probabilities))
-st.image(plots.png_bytes(strip), caption=f"{image_caption}. Each tile shows the strongest feature "
-         f"map of that layer (yellow = high activation); the network says {names[best]}.")
+show(st, strip, f"{image_caption}. Each tile shows the strongest feature "
+     f"map of that layer (yellow = high activation); the network says {names[best]}.")
 ranking = pd.DataFrame({"class": names, "probability": probabilities}).sort_values(
     "probability", ascending=False)
 st.dataframe(ranking, hide_index=True, width=480, column_config={"probability": st.column_config.ProgressColumn(
@@ -115,11 +121,11 @@ stats[0].metric("Output shape", " x ".join(map(str, facts["output_shape"])))
 stats[1].metric("Parameters", f"{facts['parameters']:,}")
 stats[2].metric("Receptive field", f"{facts['receptive_field']} x {facts['receptive_field']} pixels")
 picture, order = activations.feature_map_mosaic(maps, per_map=per_map, sort_by_mean=by_mean)
-st.image(plots.png_bytes(picture), caption=f"All {maps.shape[-1]} feature maps of {layer}"
-         + (" (strongest first: " + ", ".join(map(str, order[:6])) + ", ...)" if by_mean else ""))
+show(st, picture, f"All {maps.shape[-1]} feature maps of {layer}"
+     + (" (strongest first: " + ", ".join(map(str, order[:6])) + ", ...)" if by_mean else ""))
 kernel, _ = activations.kernel_and_bias(model, layer)
 picture, caption = activations.filters_picture(kernel, filter_index, name=layer)
-st.image(plots.png_bytes(picture), caption=caption)
+show(st, picture, caption)
 with st.expander("Every layer of this model"):
     st.dataframe(activations.layer_table(model), hide_index=True)
 
@@ -136,8 +142,8 @@ def convolution_section(model, image):
     step = convolution.explain(model, image, row, column, step_filter)
     picture, padding = convolution.patch_picture(image, step)
     left, right = st.columns([1, 3])
-    left.image(plots.png_bytes(picture), caption=f"The patch under the filter (yellow)"
-               + (", black = zero padding" if padding else ""))
+    show(left, picture, "The patch under the filter (yellow)"
+         + (", black = zero padding" if padding else ""))
     right.plotly_chart(plots.convolution_figure(step.patch, step.kernel, step.products,
                                                 inside=step.inside), key="convolution")
     st.markdown(step.arithmetic())
@@ -151,8 +157,9 @@ convolution_section(model, image)
 
 # --- trained versus untrained --------------------------------------------------------------
 st.header("Trained versus untrained")
-st.caption("The same image through the same architecture with the random weights it starts "
-           "from: training is what turns noise detectors into edge, colour and shape detectors.")
+st.caption("The same image through the same architecture with fresh random weights (seed 0), "
+           "the kind training starts from. The feature maps show what training changed; "
+           "first-layer filters often move only subtly in a few epochs.")
 untrained = untrained_model(entry.architecture)
 sides = st.columns(2)
 for side, name, network in ((sides[0], "trained", model), (sides[1], "untrained", untrained)):
@@ -160,11 +167,10 @@ for side, name, network in ((sides[0], "trained", model), (sides[1], "untrained"
     picture, _ = activations.feature_map_mosaic(result[layer][0], per_map=per_map,
                                                 sort_by_mean=by_mean, tile_pixels=64)
     chance = result["probabilities"][0]
-    side.image(plots.png_bytes(picture),
-               caption=f"{layer}, {name}: says {names[int(np.argmax(chance))]} ({chance.max():.0%})")
+    show(side, picture,
+         f"{layer}, {name}: says {names[int(np.argmax(chance))]} ({chance.max():.0%})")
     first_filters = activations.rgb_filter_images(activations.kernel_and_bias(network, "conv1")[0])
-    side.image(plots.png_bytes(plots.mosaic(first_filters, 12, gap=3, scale=10)),
-               caption=f"conv1 filters, {name}")
+    show(side, plots.mosaic(first_filters, 12, gap=3, scale=10), f"conv1 filters, {name}")
 
 # --- top-activating test images ------------------------------------------------------------
 st.header(f"Test images that excite {layer} filter {filter_index} most")
@@ -200,6 +206,6 @@ elif state == "done":
     tiles = top_activations.framed_images(
         test_images[indices], top_activations.peak_boxes(model, layer, positions))
     captions = [f"{names[test_labels[i]]} {peak:.2f}" for i, peak in zip(indices, peaks)]
-    st.image(plots.png_bytes(plots.labelled_mosaic(tiles, captions, 8, scale=1)),
-             caption="Highest peak activation first (the number is the peak); the yellow box "
-                     "is the part of the image the filter sees where it fires most")
+    show(st, plots.labelled_mosaic(tiles, captions, 8, scale=1),
+         "Highest peak activation first (the number is the peak); the yellow box "
+         "is the part of the image the filter sees where it fires most")
