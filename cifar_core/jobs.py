@@ -252,33 +252,6 @@ def progress_text(snapshot):
     return " · ".join(parts)
 
 
-FORM_FIELDS = run_history.FORM_FIELDS
-
-
-def config_from_form(preset_name, fields):
-    """(config, errors): the preset with the form's ``fields`` applied, or None and why.
-
-    ``errors`` maps each bad field to TrainConfig's own message, so the page can show
-    every problem next to its field at once (TrainConfig alone stops at the first).
-    """
-    base = training.PRESETS[preset_name]
-    unknown = set(fields) - set(FORM_FIELDS)
-    if unknown:
-        raise ValueError(f"not form fields: {sorted(unknown)}")
-    errors = {}
-    for name, value in fields.items():
-        try:
-            dataclasses.replace(base, **{name: value})
-        except ValueError as error:
-            errors[name] = str(error).split(": ", 1)[-1]
-    if errors:
-        return None, errors
-    try:
-        return dataclasses.replace(base, **fields), {}
-    except ValueError as error:  # Fields fine alone but not together.
-        return None, {"form": str(error)}
-
-
 def max_jobs_setting():
     """Concurrent jobs allowed on this server: ``$CIFAR_MAX_JOBS`` (default 1)."""
     raw = os.environ.get("CIFAR_MAX_JOBS", "1")
@@ -309,7 +282,12 @@ class JobRegistry:
         self._seen = {}  # job id -> time.monotonic() of the owner's last poll
 
     def start(self, config, data, *, owner, runs_dir=None, callbacks=()):
-        """Start a job owned by ``owner``; TrainerBusy when every slot is taken."""
+        """Start a job owned by ``owner``; TrainerBusy when every slot is taken.
+
+        One job per owner: a tab that is already training is told so instead.
+        """
+        if any(self.owner(job.id) == owner for job in self.running()):
+            raise TrainerBusy("This tab is already training a run: stop it or let it end first.")
         if not self._slots.acquire(blocking=False):
             running = self.running()
             who = f" ({running[0].config.model}, epoch {running[0].snapshot().epoch} of " \

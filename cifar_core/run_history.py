@@ -1,16 +1,16 @@
-"""Past runs as the Train page shows them: table rows, comparable curves, recipe names.
+"""Past runs as the Train page shows them: table rows, comparable curves, durations.
 
-Reads ``runs.RunRecord``s (small JSON and CSV files, no TensorFlow) and turns them into
+Reads ``runs.RunRecord``s (small JSON and CSV files) and turns them into
 DataFrames that ``st.dataframe`` and ``plots.training_curves_figure`` show directly.
 """
 
+import numpy as np
 import pandas as pd
 
-from cifar_core import training
+from cifar_core import activations, plots, recipes
 
-#: Fields the Train page's form may change on top of a preset (all TrainConfig fields).
-FORM_FIELDS = ("model", "epochs", "batch_size", "optimizer", "learning_rate", "augment",
-               "train_size")
+#: Width in pixels of one filter in the filter-evolution mosaic (big enough for a projector).
+FILTER_PIXELS = 80
 
 
 def duration_text(seconds):
@@ -29,21 +29,6 @@ def percent(fraction):
     return None if fraction is None else round(100 * float(fraction), 1)
 
 
-def recipe_of(config):
-    """The preset a run's config (a dict) came from: "demo", "fast (changed)" or "custom".
-
-    The Train page's form changes only ``FORM_FIELDS``, so the other fields identify the
-    preset it started from.
-    """
-    for name, preset in training.PRESETS.items():
-        fields = preset.to_dict()
-        if all(config.get(key) == value for key, value in fields.items()
-               if key not in FORM_FIELDS):
-            same = all(config.get(key) == fields[key] for key in FORM_FIELDS)
-            return name if same else f"{name} (changed)"
-    return "custom"
-
-
 def runs_table(records):
     """One row per run for the history table (RunRecords from ``runs.list_runs``)."""
     rows = []
@@ -52,7 +37,7 @@ def runs_table(records):
         end = status.get("finished") or status.get("updated")
         started = status.get("started")
         rows.append({
-            "run": record.id, "model": config.get("model"), "recipe": recipe_of(config),
+            "run": record.id, "model": config.get("model"), "recipe": recipes.recipe_of(config),
             "epochs": f"{int(status.get('epoch', 0))} of {config.get('epochs')}",
             "duration": duration_text(end - started) if end and started else "-",
             "train accuracy %": percent(status.get("accuracy")),
@@ -74,3 +59,16 @@ def runs_curves(records):
                     rows.append((record.id, split, row["epoch"], row[f"{prefix}loss"],
                                  row.get(f"{prefix}accuracy")))
     return pd.DataFrame(rows, columns=["run", "split", "epoch", "loss", "accuracy"])
+
+
+def filter_mosaic(record, epoch, *, columns=8):
+    """conv1's filters of a run after ``epoch`` (0 = before training) as one RGB mosaic.
+
+    Each filter is stretched to its own range (``activations.rgb_filter_images``).
+    """
+    if epoch not in record.filter_epochs():
+        raise ValueError(f"run {record.id} has no filter snapshot for epoch {epoch!r}")
+    kernel = np.load(record.path / "filters" / f"epoch_{epoch:03d}.npy")  # (kh, kw, 3, filters)
+    tiles = activations.rgb_filter_images(kernel)  # (filters, kh, kw, 3) uint8
+    return plots.mosaic(tiles, columns=min(columns, len(tiles)), gap=4,
+                        scale=max(1, FILTER_PIXELS // tiles.shape[1]))

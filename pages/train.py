@@ -2,10 +2,9 @@
 
 import uuid
 
-import numpy as np
 import streamlit as st
 
-from cifar_core import activations, jobs, models, plots, run_history, runs, training, ui
+from cifar_core import jobs, models, plots, recipes, run_history, runs, training, ui
 
 
 @st.cache_resource(show_spinner=False)
@@ -28,7 +27,7 @@ def show_job(job_id):
     mine = registry.controls(job_id, me)  # also tells the registry this tab still watches
     snapshot = job.snapshot()
     run_name = snapshot.run_dir.rsplit("/", 1)[-1] if snapshot.run_dir else "starting"
-    st.markdown(f"**{snapshot.config.model}** model · {run_history.recipe_of(snapshot.config.to_dict())}"
+    st.markdown(f"**{snapshot.config.model}** model · {recipes.recipe_of(snapshot.config.to_dict())}"
                 f" recipe · run `{run_name}`")
     st.progress(snapshot.fraction, text=jobs.progress_text(snapshot))
     if snapshot.training or snapshot.validation:
@@ -42,8 +41,8 @@ def show_job(job_id):
     elif snapshot.state == "failed":
         st.error(f"The run failed: {snapshot.error}", icon=":material/error:")
     else:
-        st.success(f"Run {snapshot.state}: its model is saved, listed below and offered in the "
-                   "other pages' model choosers.", icon=":material/check_circle:")
+        st.success(f"Run {snapshot.state}: its model is saved, listed below and offered by "
+                   "the other pages.", icon=":material/check_circle:")
     return snapshot.done
 
 
@@ -66,9 +65,8 @@ if job_id is not None:
 
 # --- a new run ---------------------------------------------------------------------------
 def load_preset():
-    for name, value in training.PRESETS[st.session_state.preset].to_dict().items():
-        if name in jobs.FORM_FIELDS:
-            st.session_state[f"field_{name}"] = 0 if value is None else value
+    for name, value in recipes.form_values(st.session_state.preset).items():
+        st.session_state[f"field_{name}"] = value
 
 
 with st.expander("New run", expanded=not registry.running(), icon=":material/play_arrow:"):
@@ -99,8 +97,7 @@ with st.expander("New run", expanded=not registry.running(), icon=":material/pla
         field(0, "augment", "toggle", "Augment (random flips and shifts)")
         start = st.form_submit_button("Start training", type="primary", icon=":material/model_training:")
     if start:
-        fields["train_size"] = fields["train_size"] or None
-        config, errors = jobs.config_from_form(st.session_state.preset, fields)
+        config, errors = recipes.config_from_form(st.session_state.preset, fields)
         for name, message in errors.items():
             notes.get(name, st).error(message, icon=":material/error:")
         if config is not None:
@@ -143,10 +140,8 @@ if epochs:
                              key=f"epoch_{record.id}",
                              help="Epoch 0 is the random start: watch noise turn into edge "
                                   "and colour detectors.")
-    kernel = np.load(record.path / "filters" / f"epoch_{epoch:03d}.npy")  # (kh, kw, 3, filters)
-    tiles = activations.rgb_filter_images(kernel)  # (filters, kh, kw, 3) uint8
-    st.image(plots.mosaic(tiles, columns=8, gap=4, scale=max(1, 80 // tiles.shape[1])),
-             caption=f"The {len(tiles)} filters of conv1, each stretched to its own range")
+    st.image(run_history.filter_mosaic(record, epoch),
+             caption="The filters of conv1, each stretched to its own range")
 st.markdown("Open this run in TensorBoard:")
 st.code(f"tensorboard --logdir {record.path / 'tensorboard'}", language="bash")
 

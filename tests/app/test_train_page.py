@@ -11,7 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cifar_core import data, runs, training, ui
+from cifar_core import catalog, data, runs, training, ui
 from tests.conftest import PROJECT_ROOT
 
 PAGE = str(PROJECT_ROOT / "pages" / "train.py")
@@ -81,6 +81,8 @@ def test_a_tiny_run_trains_live_and_lands_in_the_history(tiny_dataset):
     assert list(table["epochs"]) == ["2 of 2"] and 0 <= table["test accuracy %"][0] <= 100
     assert app.select_slider[0].options == ["0", "1", "2"]  # filters before and after each epoch
     assert any("tensorboard --logdir" in block.value for block in app.code)
+    run_id = table["run"][0]
+    assert run_id in [entry.key for entry in catalog.run_models()]  # other pages offer it
 
 
 def test_stop_keeps_the_partial_run(tiny_dataset):

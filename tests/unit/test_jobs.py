@@ -1,5 +1,6 @@
 """Training jobs: lifecycle on tiny data, stop within one batch, failures, slots, ownership."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -87,7 +88,7 @@ def test_job_trains_to_the_end_and_reports_progress(tiny_data, tmp_path):
 
 def test_snapshot_mid_run_and_stop_takes_effect_within_one_batch(tiny_data, tmp_path):
     pause = PauseAtBatch(epoch=0, batch=2)  # after the third batch of the first epoch
-    job = jobs.TrainingJob(jobs.dataclasses.replace(TINY, epochs=50), tiny_data, tmp_path,
+    job = jobs.TrainingJob(dataclasses.replace(TINY, epochs=50), tiny_data, tmp_path,
                            callbacks=[pause]).start()
     assert pause.reached.wait(120)
     during = job.snapshot()
@@ -118,7 +119,7 @@ def test_snapshot_mid_run_and_stop_takes_effect_within_one_batch(tiny_data, tmp_
 
 def test_stop_during_an_epochs_end_trains_no_further_batch(tiny_data, tmp_path):
     pause = PauseAtEpochEnd()
-    job = jobs.TrainingJob(jobs.dataclasses.replace(TINY, epochs=5), tiny_data, tmp_path,
+    job = jobs.TrainingJob(dataclasses.replace(TINY, epochs=5), tiny_data, tmp_path,
                            callbacks=[pause]).start()
     assert pause.reached.wait(120)
     job.stop()  # the click arrives while the first epoch is validated and saved
@@ -130,7 +131,7 @@ def test_stop_during_an_epochs_end_trains_no_further_batch(tiny_data, tmp_path):
 
 
 def test_failure_is_recorded_with_its_message(tiny_data, tmp_path):
-    config = jobs.dataclasses.replace(TINY, validation_size=0)
+    config = dataclasses.replace(TINY, validation_size=0)
     job = jobs.TrainingJob(config, tiny_data, tmp_path, callbacks=[FailAtBatch()]).start()
     assert job.join(120)
     snapshot = job.snapshot()
@@ -140,7 +141,7 @@ def test_failure_is_recorded_with_its_message(tiny_data, tmp_path):
 
 
 def test_one_slot_one_controlling_tab_and_a_plain_busy_message(tiny_data, tmp_path):
-    config = jobs.dataclasses.replace(TINY, epochs=1, validation_size=0)
+    config = dataclasses.replace(TINY, epochs=1, validation_size=0)
     registry = jobs.JobRegistry(max_jobs=1, orphan_after=3600)
     pause = PauseAtBatch()
     first = registry.start(config, tiny_data, owner="tab-1", runs_dir=tmp_path, callbacks=[pause])
@@ -149,6 +150,8 @@ def test_one_slot_one_controlling_tab_and_a_plain_busy_message(tiny_data, tmp_pa
         registry.start(config, tiny_data, owner="tab-2", runs_dir=tmp_path)
     assert registry.running() == [first]
 
+    with pytest.raises(jobs.TrainerBusy, match="already training"):
+        registry.start(config, tiny_data, owner="tab-1", runs_dir=tmp_path)  # one per tab
     assert registry.controls(first.id, "tab-1")
     assert not registry.controls(first.id, "tab-2")  # tab 1 still polls: tab 2 only watches
     registry.orphan_after = 0.0  # tab 1 went quiet (refreshed or closed)
@@ -178,17 +181,6 @@ def test_bad_max_jobs_setting_names_the_value(monkeypatch, setting):
     monkeypatch.setenv("CIFAR_MAX_JOBS", setting)
     with pytest.raises(ValueError, match=repr(setting).replace(".", r"\.")):
         jobs.max_jobs_setting()
-
-
-def test_config_from_form_explains_every_bad_field():
-    config, errors = jobs.config_from_form("demo", {"epochs": 4, "learning_rate": 0.01})
-    assert errors == {} and config.epochs == 4 and config.model == "tiny"
-    config, errors = jobs.config_from_form(
-        "demo", {"epochs": 0, "learning_rate": 0.0, "batch_size": 64, "train_size": -5})
-    assert config is None and set(errors) == {"epochs", "learning_rate", "train_size"}
-    assert "integer >= 1" in errors["epochs"] and "greater than 0" in errors["learning_rate"]
-    with pytest.raises(ValueError, match="schedule"):
-        jobs.config_from_form("demo", {"schedule": "constant"})
 
 
 def test_curves_frame_holds_both_splits():

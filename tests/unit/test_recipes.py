@@ -1,0 +1,27 @@
+"""Recipes for the Train page's form: every bad field explained, presets recognised."""
+
+import dataclasses
+
+import pytest
+
+from cifar_core import recipes, training
+
+
+def test_config_from_form_explains_every_bad_field():
+    config, errors = recipes.config_from_form("demo", {"epochs": 4, "learning_rate": 0.01})
+    assert errors == {} and config.epochs == 4 and config.model == "tiny"
+    config, errors = recipes.config_from_form(
+        "demo", {"epochs": 0, "learning_rate": 0.0, "batch_size": 64, "train_size": -5})
+    assert config is None and set(errors) == {"epochs", "learning_rate", "train_size"}
+    assert "integer >= 1" in errors["epochs"] and "greater than 0" in errors["learning_rate"]
+    with pytest.raises(ValueError, match="schedule"):
+        recipes.config_from_form("demo", {"schedule": "constant"})
+    assert recipes.config_from_form("demo", {"train_size": 0})[0].train_size is None  # 0 = all
+    assert recipes.form_values("fast")["train_size"] == 0 and recipes.form_values("demo")["epochs"] == 3
+
+
+def test_recipe_names():
+    demo = training.PRESETS["demo"]
+    assert recipes.recipe_of(demo.to_dict()) == "demo"
+    assert recipes.recipe_of(dataclasses.replace(demo, epochs=9).to_dict()) == "demo (changed)"
+    assert recipes.recipe_of({"model": "tiny"}) == "custom"
