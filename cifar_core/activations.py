@@ -49,7 +49,7 @@ class Extractor:
         tensors.update({f"{name}.input": _layer(model, name).input for name in input_names})
         self.names = list(tensors)
         self.input_shape = tuple(model.input.shape[1:])
-        self._model = keras.Model(model.input, [tensors[name] for name in self.names])
+        self._model = keras.Model(model.input, tensors)  # a dict, even for one output
         signature = tf.TensorSpec((None,) + self.input_shape, tf.float32)
         self._forward = tf.function(lambda batch: self._model(batch, training=False),
                                     input_signature=[signature])
@@ -65,7 +65,7 @@ class Extractor:
         if images.shape[1:] != self.input_shape:
             raise ValueError(f"expected images of shape {self.input_shape}, got {images.shape[1:]}")
         outputs = self._forward(tf.constant(images, dtype=tf.float32))
-        return {name: output.numpy() for name, output in zip(self.names, outputs)}
+        return {name: outputs[name].numpy() for name in self.names}
 
 
 _EXTRACTORS = collections.OrderedDict()

@@ -202,7 +202,7 @@ elif state == "failed":
     st.button("Try again", icon=":material/refresh:", on_click=job.start)
 elif state == "done":
     indices, peaks = top_activations.top_images(job.result[layer], filter_index)
-    positions = job.result[f"{layer}.position"][indices, filter_index]
+    positions = top_activations.peak_positions(model, layer, test_images[indices], filter_index)
     tiles = top_activations.framed_images(
         test_images[indices], top_activations.peak_boxes(model, layer, positions))
     captions = [f"{names[test_labels[i]]} {peak:.2f}" for i, peak in zip(indices, peaks)]

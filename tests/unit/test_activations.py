@@ -46,6 +46,8 @@ def test_extractor_names_and_shapes(tiny_model, images):
     }
     single = activations.extractor(tiny_model)(images[0])
     assert single["conv1"].shape == (1, 32, 32, 16)
+    only = activations.Extractor(tiny_model, ["pool2"])(images)
+    assert list(only) == ["pool2"] and only["pool2"].shape == (3, 8, 8, 32)
 
 
 def test_extractor_is_built_once_per_model(tiny_model):

@@ -21,15 +21,18 @@ def images():
 def test_peaks_are_the_spatial_maxima_of_every_stage(tiny_model, images):
     peaks = top_activations.peak_activations(tiny_model, images, batch_size=10)
     outputs = activations.extractor(tiny_model)(images)
-    names = activations.stage_layer_names(tiny_model)
-    assert list(peaks) == [key for name in names for key in (name, f"{name}.position")]
-    for name in names:
-        maps = outputs[name]  # (N, H, W, C)
-        assert peaks[name].shape == (23, maps.shape[-1])
-        np.testing.assert_allclose(peaks[name], maps.max(axis=(1, 2)), rtol=1e-5, atol=1e-6)
-        rows, columns = np.divmod(peaks[f"{name}.position"], maps.shape[2])  # (N, C) each
-        at_peak = maps[np.arange(23)[:, None], rows, columns, np.arange(maps.shape[-1])[None]]
-        np.testing.assert_allclose(at_peak, peaks[name], rtol=1e-5, atol=1e-6)
+    assert list(peaks) == activations.stage_layer_names(tiny_model)
+    for name, table in peaks.items():
+        assert table.shape == (23, outputs[name].shape[-1])
+        np.testing.assert_allclose(table, outputs[name].max(axis=(1, 2)), rtol=1e-5, atol=1e-6)
+
+
+def test_peak_positions_point_at_the_peaks(tiny_model, images):
+    peaks = top_activations.peak_activations(tiny_model, images, ["conv2"])["conv2"]
+    positions = top_activations.peak_positions(tiny_model, "conv2", images[:5], 9)
+    maps = activations.extractor(tiny_model)(images[:5])["conv2"]  # (5, 16, 16, 32)
+    rows, columns = np.divmod(positions, 16)
+    np.testing.assert_allclose(maps[np.arange(5), rows, columns, 9], peaks[:5, 9], rtol=1e-5)
 
 
 def test_peak_boxes_and_framed_images(tiny_model, images):
@@ -84,7 +87,7 @@ def test_job_runs_in_the_background(tiny_model, images, tmp_path):
     while job.snapshot()["state"] == "running" and time.monotonic() < deadline:
         time.sleep(0.05)
     assert job.snapshot() == {"state": "done", "done": 23, "total": 23, "error": None}
-    assert job.result["conv1"].shape == (23, 16) and job.result["conv1.position"].shape == (23, 16)
+    assert job.result["conv1"].shape == (23, 16)
 
 
 def test_job_reports_failures(tmp_path, images, tiny_model):
