@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 
+import numpy as np
 import pandas as pd
 
 from cifar_core import recording, run_history, training
@@ -47,8 +48,8 @@ class Snapshot:
     """What a job has done so far, copied under the job's lock (safe to read anywhere).
 
     ``training`` holds (epoch, loss, accuracy) every few batches, where epoch is fractional
-    (1.5 = half-way through the second epoch) and loss/accuracy are Keras' running means
-    over the epoch so far; ``validation`` holds (epoch, loss, accuracy) after each epoch.
+    (1.5 = half-way through the second epoch) and loss/accuracy are moving averages of the
+    recent batches' values; ``validation`` holds (epoch, loss, accuracy) after each epoch.
     """
 
     job_id: str
@@ -96,6 +97,8 @@ class _ProgressCallback(training.keras.callbacks.Callback):
         self.every = 1
         self.last_batch = 0
         self.first = None  # (time, images seen) when the first batch ended
+        self.epoch_seen = (0, np.zeros(2))
+        self.smoothed = None  # moving average of the batches' (loss, accuracy)
         self.recent = collections.deque(maxlen=SPEED_WINDOW + 1)  # (time, images seen)
 
     def on_train_begin(self, logs=None):
@@ -106,6 +109,7 @@ class _ProgressCallback(training.keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
         self.recent.clear()  # the pause at the epoch's end is not training speed
+        self.epoch_seen = (0, np.zeros(2))  # images and mean (loss, accuracy) so far this epoch
         self.job._update(epoch=epoch + 1, batch=0)
 
     def on_train_batch_end(self, batch, logs=None):
@@ -125,10 +129,27 @@ class _ProgressCallback(training.keras.callbacks.Callback):
             changes["eta_seconds"] = remaining / average
         point = None
         batches = self.params.get("steps") or 0
-        if logs and (done % self.every == 0 or done == batches):
-            point = (self.epoch + done / max(batches, done), float(logs["loss"]),
-                     float(logs["accuracy"]))
+        if logs:
+            self._smooth(images - self.epoch * self.images_per_epoch,
+                         np.array([float(logs["loss"]), float(logs["accuracy"])]))
+            if done % self.every == 0 or done == batches:
+                point = (self.epoch + done / max(batches, done), *map(float, self.smoothed))
         self.job._update(training_point=point, **changes)
+
+    def _smooth(self, seen, means):
+        """Fold this batch's loss and accuracy into the moving averages the curve shows.
+
+        Keras reports means over the epoch so far (weighted by images), which restart at
+        every epoch and jump there; the batch's own values are recovered from two
+        consecutive means, then smoothed over about ``self.every`` batches.
+        """
+        seen_before, means_before = self.epoch_seen
+        batch_values = (seen * means - seen_before * means_before) / max(seen - seen_before, 1)
+        batch_values = np.clip(batch_values, 0, [np.inf, 1])  # float32 means: tiny overshoots
+        self.epoch_seen = (seen, means)
+        rate = 2 / (self.every + 1)
+        self.smoothed = batch_values if self.smoothed is None \
+            else self.smoothed + rate * (batch_values - self.smoothed)
 
     def on_train_end(self, logs=None):
         self.job._update(state="evaluating")  # train_run now measures test accuracy

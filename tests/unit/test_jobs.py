@@ -197,6 +197,20 @@ def test_curves_frame_holds_both_splits():
         plots.training_curves_figure(frame.drop(columns="accuracy"))
 
 
+def test_curve_points_are_the_batches_own_values_not_epoch_means(tiny_data):
+    job = jobs.TrainingJob(TINY, tiny_data)  # never started: only its snapshot is used
+    progress = jobs._ProgressCallback(job, images_per_epoch=60)
+    progress.set_params({"steps": 3, "epochs": 2})
+    progress.on_train_begin()
+    for epoch, batch_losses in enumerate(([2.0, 1.0, 3.0], [0.5, 0.7, 0.3])):
+        progress.on_epoch_begin(epoch)
+        for batch, mean in enumerate(np.cumsum(batch_losses) / np.arange(1, 4)):  # Keras' means
+            progress.on_train_batch_end(batch, {"loss": mean, "accuracy": 0.5})
+    epochs, losses, accuracies = zip(*job.snapshot().training)
+    assert np.allclose(losses, [2.0, 1.0, 3.0, 0.5, 0.7, 0.3])  # no jump back at epoch 2
+    assert np.allclose(epochs, [1 / 3, 2 / 3, 1, 4 / 3, 5 / 3, 2]) and set(accuracies) == {0.5}
+
+
 def test_progress_text_and_durations():
     snapshot = jobs.Snapshot(job_id="x", config=TINY, state="running", epoch=2, epochs=3,
                              batch=40, batches=79, images_per_second=2512.4, eta_seconds=75,
