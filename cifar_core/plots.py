@@ -230,7 +230,7 @@ def training_curves_figure(curves, *, height=340):
 
     ``curves`` is a DataFrame with columns run, split ("train" or "validation"), epoch
     (fractional: 1.5 is half-way through the second epoch), loss and accuracy (0-1).
-    Training points are Keras' running means over the epoch so far.
+    Training points are moving averages of the recent batches (``jobs.Snapshot``).
     """
     from plotly.subplots import make_subplots
 
