@@ -142,3 +142,14 @@ def test_delete_asks_first(tiny_dataset):
     confirm.click().run()
     assert not app.exception
     assert runs.list_runs() == [] and said(app, "info", "No runs yet")
+
+
+def test_malformed_links_show_the_page(tiny_dataset):
+    run = runs.start_run(training.PRESETS["demo"])
+    run.finish("finished")
+    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    app.query_params.update(job="no-such-job", runs="../etc,nope", preset="bogus")
+    app.run()
+    assert not app.exception
+    assert app.session_state["preset"] == "demo" and "Current run" not in [h.value for h in app.header]
+    assert list(history(app)["run"]) == [run.id]
