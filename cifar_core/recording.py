@@ -125,7 +125,8 @@ def train_run(config, data, *, runs_directory=None, callbacks=(), stop_event=Non
         accuracy = None
         if evaluate_test:
             run.update(state="running", phase="evaluating")
-            accuracy = training.evaluate_accuracy(result.model, data.x_test, data.y_test)
+            accuracy = training.evaluate_accuracy(models.inference_copy(result.model),
+                                                  data.x_test, data.y_test)  # as saved: float32
         run.finish("stopped" if stop_event.is_set() else "finished", result.model,
                    test_accuracy=accuracy)
     except BaseException as error:
