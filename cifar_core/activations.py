@@ -12,7 +12,7 @@ import threading
 import numpy as np
 import pandas as pd
 
-from cifar_core import plots
+from cifar_core import pictures
 from cifar_core.backend import keras, tf
 
 #: Layer types that keep a spatial grid and so get feature maps and a receptive field.
@@ -212,10 +212,10 @@ def feature_map_mosaic(maps, *, per_map=False, sort_by_mean=True, tile_pixels=64
     if maps.ndim != 3:
         raise ValueError(f"expected (H, W, C) feature maps, got shape {maps.shape}")
     order = channel_order(maps, sort_by_mean)
-    colored = plots.colorize(maps.transpose(2, 0, 1)[order], per_map=per_map)  # (C, H, W, 3)
+    colored = pictures.colorize(maps.transpose(2, 0, 1)[order], per_map=per_map)  # (C, H, W, 3)
     scale = max(1, tile_pixels // maps.shape[0])
     columns = columns or _columns(len(order))
-    return plots.mosaic(colored, columns, gap=2, scale=scale), order
+    return pictures.mosaic(colored, columns, gap=2, scale=scale), order
 
 
 def strongest_map(maps):
@@ -243,10 +243,10 @@ def overview_strip(image, activations, names, *, tile_pixels=112):
     for name in names:
         maps = activations[name][0]  # (1, H, W, C) -> (H, W, C)
         channel, strongest = strongest_map(maps)
-        tiles.append(_fit(plots.colorize(strongest[None])[0], tile_pixels))
+        tiles.append(_fit(pictures.colorize(strongest[None])[0], tile_pixels))
         captions.append(f"{name} " + "x".join(map(str, maps.shape)))
         shown.append((name, channel))
-    strip = plots.labelled_mosaic(np.stack(tiles), captions, len(tiles), scale=1, gap=6,
+    strip = pictures.labelled_mosaic(np.stack(tiles), captions, len(tiles), scale=1, gap=6,
                                   caption_height=18)
     return strip, shown
 
@@ -287,7 +287,7 @@ def filter_mosaic(kernel, filter_index, *, tile_pixels=36):
         raise ValueError(f"filter {filter_index} out of range 0..{kernel.shape[-1] - 1}")
     slices = kernel[:, :, :, filter_index].transpose(2, 0, 1)  # (in, kh, kw)
     scale = max(1, tile_pixels // kernel.shape[0])
-    return plots.mosaic(plots.colorize_signed(slices), _columns(len(slices)), gap=2, scale=scale)
+    return pictures.mosaic(pictures.colorize_signed(slices), _columns(len(slices)), gap=2, scale=scale)
 
 
 def filters_picture(kernel, filter_index, *, name="conv"):
@@ -298,7 +298,7 @@ def filters_picture(kernel, filter_index, *, name="conv"):
     """
     rows, columns, inputs, filters = kernel.shape
     if inputs == 3:
-        return (plots.mosaic(rgb_filter_images(kernel), 16, gap=4, scale=12),
+        return (pictures.mosaic(rgb_filter_images(kernel), 16, gap=4, scale=12),
                 f"The {filters} filters of {name} as {rows} x {columns} RGB patches: "
                 "each looks for this colour pattern")
     return (filter_mosaic(kernel, filter_index),

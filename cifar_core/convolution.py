@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cifar_core import activations, plots
+from cifar_core import activations, pictures
 from cifar_core.backend import keras
 
 
@@ -126,6 +126,6 @@ def patch_picture(image, step, scale=8):
     padding = max(0, -step.top, -step.left)
     framed = np.pad(image, ((padding, padding), (padding, padding), (0, 0)))  # (H+2p, W+2p, 3)
     size = step.kernel.shape[0]
-    picture = plots.outline(plots.upscale(framed, scale), (step.top + padding) * scale,
+    picture = pictures.outline(pictures.upscale(framed, scale), (step.top + padding) * scale,
                             (step.left + padding) * scale, size * scale, width=2)
     return picture, padding

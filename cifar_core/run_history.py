@@ -7,7 +7,7 @@ DataFrames that ``st.dataframe`` and ``plots.training_curves_figure`` show direc
 import numpy as np
 import pandas as pd
 
-from cifar_core import activations, plots, recipes
+from cifar_core import activations, pictures, plots, recipes
 
 #: Width in pixels of one filter in the filter-evolution mosaic (big enough for a projector).
 FILTER_PIXELS = 80
@@ -70,5 +70,5 @@ def filter_mosaic(record, epoch, *, columns=8):
         raise ValueError(f"run {record.id} has no filter snapshot for epoch {epoch!r}")
     kernel = np.load(record.path / "filters" / f"epoch_{epoch:03d}.npy")  # (kh, kw, 3, filters)
     tiles = activations.rgb_filter_images(kernel)  # (filters, kh, kw, 3) uint8
-    return plots.mosaic(tiles, columns=min(columns, len(tiles)), gap=4,
+    return pictures.mosaic(tiles, columns=min(columns, len(tiles)), gap=4,
                         scale=max(1, FILTER_PIXELS // tiles.shape[1]))

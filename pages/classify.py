@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from cifar_core import images, inference, models, plots, ui
+from cifar_core import images, inference, models, pictures, plots, ui
 from cifar_core.data import CLASS_NAMES
 
 TOP_PREDICTION = "top"  # "explain whichever class the model ranks first"
@@ -108,7 +108,7 @@ original.image(steps.original, caption=f"Your picture, {steps.original.width} x 
                f"{steps.original.height}", width="stretch")
 square.image(steps.square, caption=f"Square by {mode}, {steps.square.width} x "
              f"{steps.square.height}", width="stretch")
-small.image(plots.upscale(steps.model_input, 8),
+small.image(pictures.upscale(steps.model_input, 8),
             caption="32 x 32: what the model sees (each square is one pixel)", width="stretch")
 
 # --- what each model thinks, and where it looked: one row per model ----------------------
@@ -128,11 +128,11 @@ for position, (entry, model, model_probabilities) in enumerate(zip(entries, load
             heat = inference.grad_cam(model, steps.model_input, class_index, layer)
         else:
             heat = inference.saliency(model, steps.model_input, class_index)
-    seen.image(plots.heat_map_overlay(plots.upscale(steps.model_input, 8),
+    seen.image(pictures.heat_map_overlay(pictures.upscale(steps.model_input, 8),
                                       images.map_to_original(heat, (256, 256))),
                caption=f"{method} for “{CLASS_NAMES[class_index]}” on the 32 x 32 input "
                "(red: most evidence)", width="stretch")
-    photo.image(plots.heat_map_overlay(np.asarray(steps.original),
+    photo.image(pictures.heat_map_overlay(np.asarray(steps.original),
                                        images.map_to_original(heat, steps.original.size, mode)),
                 caption="The same over your picture (dimmed: cropped away)", width="stretch")
 

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from cifar_core import browse, plots, ui
+from cifar_core import browse, pictures, plots, ui
 
 data = ui.dataset()
 names = data.class_names
@@ -77,8 +77,8 @@ def tile_clicked():
 
 
 captions = [f"{names[labels[index]]} #{index}" for index in shown]
-grid = plots.labelled_mosaic(images[shown], captions, columns)
-x, y = plots.labelled_tile_centres(len(shown), columns)
+grid = pictures.labelled_mosaic(images[shown], captions, columns)
+x, y = pictures.labelled_tile_centres(len(shown), columns)
 st.plotly_chart(plots.clickable_image_figure(grid, x, y, shown.tolist(), captions, marker_size=80),
                 key="grid_click", on_select=tile_clicked, selection_mode="points", width="content",
                 config={"displayModeBar": False},
@@ -100,14 +100,14 @@ region_size = 6
 left, middle, right = st.columns([2, 3, 3])
 row = middle.slider("Region top row", 0, 32 - region_size, 12, key="row")
 column = middle.slider("Region left column", 0, 32 - region_size, 12, key="col")
-channel = middle.radio("Channel", plots.CHANNEL_NAMES, horizontal=True, key="channel")
-left.image(plots.outline(plots.upscale(image, 8), row * 8, column * 8, region_size * 8, width=2),
+channel = middle.radio("Channel", pictures.CHANNEL_NAMES, horizontal=True, key="channel")
+left.image(pictures.outline(pictures.upscale(image, 8), row * 8, column * 8, region_size * 8, width=2),
            caption=f"#{choice}: {names[labels[choice]]} (8x, yellow box = region)", output_format="PNG")
-right.image(plots.mosaic(plots.channel_images(image), 3, gap=4, scale=4),
+right.image(pictures.mosaic(pictures.channel_images(image), 3, gap=4, scale=4),
             caption="The three colour channels the network receives: red, green, blue",
             output_format="PNG")
 
-block = image[row:row + region_size, column:column + region_size, plots.CHANNEL_NAMES.index(channel)]
+block = image[row:row + region_size, column:column + region_size, pictures.CHANNEL_NAMES.index(channel)]
 stored, scaled = st.columns(2)
 stored.plotly_chart(plots.pixel_values_figure(block, top=row, left=column,
                     title=f"Stored {channel} values: uint8, 0-255"), key="stored")

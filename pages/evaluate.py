@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from cifar_core import catalog, evaluation, plots, ui
+from cifar_core import catalog, evaluation, pictures, plots, ui
 
 GALLERY_SIZE = 24  # images per gallery: three rows of eight
 GALLERY_COLUMNS = 8
@@ -77,7 +77,7 @@ def gallery(indices, probabilities, model_key, empty_message):
         caption = (f"{true_name} → {predicted_name} " if predicted != labels[index]
                    else f"{true_name} ✓ ") + f"{probabilities[index, predicted]:.0%}"
         row[position % GALLERY_COLUMNS].image(
-            plots.upscale(images[index], 3), caption=caption, link=layers_link(model_key, index),
+            pictures.upscale(images[index], 3), caption=caption, link=layers_link(model_key, index),
             alt=f"Test image {index}: a {true_name}, predicted {predicted_name}",
             width=3 * 32, output_format="PNG")  # shown at its own size in PNG: crisp pixels
 

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cifar_core import activations, convolution, images as uploads, models, plots, top_activations, ui
+from cifar_core import (activations, convolution, images as uploads, models, pictures, plots,
+                        top_activations, ui)
 
 
 @st.cache_resource(show_spinner="Building an untrained copy of the network...")
@@ -30,7 +31,7 @@ def start_top_job(key, model, path, test_images):
 def show(container, picture, caption):
     """One NumPy picture as a lossless PNG: st.image's "auto" would send JPEG, which
     smears the one-pixel gaps and colours of mosaics and filters."""
-    container.image(plots.png_bytes(picture), caption=caption, output_format="PNG")
+    container.image(pictures.png_bytes(picture), caption=caption, output_format="PNG")
 
 
 def pick_random(labels, wanted):
@@ -170,7 +171,7 @@ for side, name, network in ((sides[0], "trained", model), (sides[1], "untrained"
     show(side, picture,
          f"{layer}, {name}: says {names[int(np.argmax(chance))]} ({chance.max():.0%})")
     first_filters = activations.rgb_filter_images(activations.kernel_and_bias(network, "conv1")[0])
-    show(side, plots.mosaic(first_filters, 12, gap=3, scale=10), f"conv1 filters, {name}")
+    show(side, pictures.mosaic(first_filters, 12, gap=3, scale=10), f"conv1 filters, {name}")
 
 # --- top-activating test images ------------------------------------------------------------
 st.header(f"Test images that excite {layer} filter {filter_index} most")
@@ -206,6 +207,6 @@ elif state == "done":
     tiles = top_activations.framed_images(
         test_images[indices], top_activations.peak_boxes(model, layer, positions))
     captions = [f"{names[test_labels[i]]} {peak:.2f}" for i, peak in zip(indices, peaks)]
-    show(st, plots.labelled_mosaic(tiles, captions, 8, scale=1),
+    show(st, pictures.labelled_mosaic(tiles, captions, 8, scale=1),
          "Highest peak activation first (the number is the peak); the yellow box "
          "is the part of the image the filter sees where it fires most")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cifar_core import activations, models, plots
+from cifar_core import activations, models, pictures
 from cifar_core.backend import keras
 
 layers = keras.layers
@@ -188,7 +188,7 @@ def test_filters_picture_depends_on_the_layer(tiny_model):
 
 
 def test_colorize_signed_puts_zero_in_the_middle():
-    colours = plots.colorize_signed(np.array([[[-2.0, 0.0, 2.0]]]))
+    colours = pictures.colorize_signed(np.array([[[-2.0, 0.0, 2.0]]]))
     negative, zero, positive = colours[0, 0]
     assert zero.min() > 230  # white-ish
     assert negative[2] > negative[0] and positive[0] > positive[2]  # blue, then red
