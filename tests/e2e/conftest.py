@@ -28,6 +28,15 @@ SCRIPT_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 pytestmark = pytest.mark.e2e
 
 
+def pytest_configure(config):
+    """Assertions on page content wait for it: a busy 2-core machine renders slowly."""
+    try:
+        from playwright.sync_api import expect
+    except ImportError:
+        return
+    expect.set_options(timeout=30_000)
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -5,6 +5,7 @@ import io
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 from PIL import Image
 
 from tests.e2e.conftest import wait_for_script
@@ -40,9 +41,9 @@ def test_upload_shows_ten_probabilities_then_opens_in_layers(classify_url, page)
     bars = page.evaluate("document.querySelector('.js-plotly-plot').data[0]")
     assert len(bars["y"]) == 10
     assert sum(bars["x"]) == pytest.approx(1.0, abs=1e-3)
-    assert page.get_by_text("broken.jpg: ").is_visible()
-    assert page.get_by_text("From your picture to what the model sees: gradient.png").is_visible()
-    assert page.get_by_text("Your picture, 120 x 80").is_visible()
+    expect(page.get_by_text("broken.jpg: ")).to_be_visible()
+    expect(page.get_by_text("From your picture to what the model sees: gradient.png")).to_be_visible()
+    expect(page.get_by_text("Your picture, 120 x 80")).to_be_visible()
 
     # The upload travels to the Layers page through session state (no URL holds the bytes).
     page.get_by_role("button", name="Open this image in the Layers page").click()

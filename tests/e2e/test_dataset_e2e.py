@@ -2,6 +2,8 @@
 
 import re
 
+from playwright.sync_api import expect
+
 from tests.e2e.conftest import wait_for_script
 
 GRID = '[role="figure"][aria-label^="Grid of CIFAR-10 images"]'
@@ -10,7 +12,7 @@ GRID = '[role="figure"][aria-label^="Grid of CIFAR-10 images"]'
 def test_filter_to_one_class_shows_only_that_class(app_url, page):
     page.goto(f"{app_url}/dataset")
     page.wait_for_selector(GRID)
-    assert page.locator('[data-testid="stSidebarNav"]').get_by_text("Dataset").is_visible()
+    expect(page.locator('[data-testid="stSidebarNav"]').get_by_text("Dataset")).to_be_visible()
 
     page.get_by_label("Classes (none = all)").click()
     page.keyboard.type("frog")
@@ -42,4 +44,4 @@ def test_clicking_a_tile_opens_its_detail_view(app_url, page):
     page.mouse.click(box["x"] + 2 * 100 + 48, box["y"] + 116 + 48)
     page.wait_for_url(re.compile(r"index=6(&|$)"))
     wait_for_script(page)
-    assert page.get_by_text("#6: ").first.is_visible()  # the zoomed image's caption
+    expect(page.get_by_text("#6: ").first).to_be_visible()  # the zoomed image's caption

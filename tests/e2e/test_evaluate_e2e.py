@@ -7,6 +7,7 @@ trained models exist; its evaluation over the 10,000 test images runs in the bac
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import wait_for_script
 
@@ -38,7 +39,7 @@ def test_matrix_click_and_a_gallery_link_to_layers(evaluate_url, page):
     page.goto(f"{evaluate_url}?true=3&predicted=5")
     page.get_by_text("The worst mistakes over the whole test set").wait_for(timeout=240_000)
     wait_for_script(page)
-    assert page.get_by_text("Test accuracy").is_visible()
+    expect(page.get_by_text("Test accuracy")).to_be_visible()
     assert page.get_by_text(CELL_SENTENCE).first.inner_text().endswith(
         "of cat taken for dog, the most confident first.")
 
@@ -58,4 +59,4 @@ def test_matrix_click_and_a_gallery_link_to_layers(evaluate_url, page):
     layers = opened.value
     layers.get_by_text("The image flowing through the network").wait_for(timeout=120_000)
     wait_for_script(layers)
-    assert layers.get_by_text(re.compile(rf"^test #{match.group(1)}: \w+\.")).is_visible()
+    expect(layers.get_by_text(re.compile(rf"^test #{match.group(1)}: \w+\."))).to_be_visible()

@@ -8,6 +8,7 @@ import io
 import re
 
 import pytest
+from playwright.sync_api import expect
 from PIL import Image
 
 from tests.e2e.conftest import wait_for_script
@@ -34,9 +35,9 @@ def open_view(page, url):
 
 def test_walk_the_layers_page(layers_url, page, tmp_path):
     open_view(page, f"{layers_url}?model=tiny&split=test&index=7&layer=conv2&filter=3")
-    assert page.get_by_text(re.compile(r"^test #7: \w+\. Each tile shows")).is_visible()
-    assert page.get_by_text("All 32 feature maps of conv2").is_visible()
-    assert page.get_by_text("Filter 3 of conv2: one 3 x 3 slice per input channel (16)").is_visible()
+    expect(page.get_by_text(re.compile(r"^test #7: \w+\. Each tile shows"))).to_be_visible()
+    expect(page.get_by_text("All 32 feature maps of conv2")).to_be_visible()
+    expect(page.get_by_text("Filter 3 of conv2: one 3 x 3 slice per input channel (16)")).to_be_visible()
 
     # The convolution by hand, at the top-left corner where the padding shows.
     row = page.get_by_label("Row (0-31)")
@@ -45,18 +46,18 @@ def test_walk_the_layers_page(layers_url, page, tmp_path):
     page.get_by_text("The model's own activation at row 0, column 12, filter 0").wait_for()
     wait_for_script(page)
     assert re.search(r"[?&]row=0(&|$)", page.url)
-    assert page.get_by_text("black = zero padding").is_visible()
+    expect(page.get_by_text("black = zero padding")).to_be_visible()
 
     # Top-activating test images: computed once in the background, with a progress bar.
     page.get_by_role("button", name=re.compile("Find them")).click()
     page.get_by_text("Highest peak activation first").wait_for(timeout=180_000)
-    assert page.get_by_text("Test images that excite conv2 filter 3 most").is_visible()
+    expect(page.get_by_text("Test images that excite conv2 filter 3 most")).to_be_visible()
 
     # The URL reproduces the view in a fresh tab.
     other = page.context.new_page()
     open_view(other, page.url)
-    assert other.get_by_text("The model's own activation at row 0, column 12, filter 0").is_visible()
-    assert other.get_by_text("All 32 feature maps of conv2").is_visible()
+    expect(other.get_by_text("The model's own activation at row 0, column 12, filter 0")).to_be_visible()
+    expect(other.get_by_text("All 32 feature maps of conv2")).to_be_visible()
 
     # An uploaded photo goes through the same network.
     buffer = io.BytesIO()
@@ -66,4 +67,4 @@ def test_walk_the_layers_page(layers_url, page, tmp_path):
         {"name": "green.png", "mimeType": "image/png", "buffer": buffer.getvalue()})
     page.get_by_text(re.compile(r"^green\.png \(shrunk to 32 x 32\)")).wait_for()
     wait_for_script(page)
-    assert page.get_by_text("The convolution, step by step (conv1)").is_visible()
+    expect(page.get_by_text("The convolution, step by step (conv1)")).to_be_visible()

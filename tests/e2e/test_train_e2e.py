@@ -3,6 +3,8 @@
 import re
 import time
 
+from playwright.sync_api import expect
+
 from tests.e2e.conftest import wait_for_script
 
 #: Number of points Plotly drew in the live chart's first trace (training loss).
@@ -46,6 +48,6 @@ def test_quick_run_grows_its_curve_survives_a_refresh_and_stops(app_url, page):
 
     page.get_by_text("Run stopped").wait_for(timeout=180_000)
     wait_for_script(page)
-    assert page.get_by_role("heading", name=f"Run {name}").is_visible()
-    assert page.get_by_text(f"tensorboard --logdir").first.is_visible()
-    assert page.get_by_text("Filters of conv1 after epoch").is_visible()
+    expect(page.get_by_role("heading", name=f"Run {name}")).to_be_visible()
+    expect(page.get_by_text(f"tensorboard --logdir").first).to_be_visible()
+    expect(page.get_by_text("Filters of conv1 after epoch")).to_be_visible()
