@@ -41,6 +41,20 @@ def test_start_record_and_finish(tmp_path):
         run.finish("running")
 
 
+def test_failed_atomic_write_leaves_no_temporary(tmp_path, monkeypatch):
+    target = tmp_path / "status.json"
+    target.write_text("old")
+
+    def disk_full(*arguments):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(runs.os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        runs.write_atomic(target, "new")
+    assert target.read_text() == "old"
+    assert [path.name for path in tmp_path.iterdir()] == ["status.json"]
+
+
 def test_list_runs_newest_first_and_skips_broken_folders(tmp_path):
     first = started(tmp_path)
     time.sleep(0.01)
