@@ -57,8 +57,10 @@ def test_failed_atomic_write_leaves_no_temporary(tmp_path, monkeypatch):
 
 def test_list_runs_newest_first_and_skips_broken_folders(tmp_path):
     first = started(tmp_path)
-    time.sleep(0.01)
     second = started(tmp_path)
+    # Explicit start times: two runs started within one clock tick must not tie.
+    first.update(started=1000.0)
+    second.update(started=2000.0)
     (tmp_path / "half-written").mkdir()  # No config/status: not a run.
     (tmp_path / "garbled").mkdir()
     (tmp_path / "garbled" / "config.json").write_text("{not json")
