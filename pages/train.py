@@ -147,7 +147,11 @@ st.code(f"tensorboard --logdir {record.path / 'tensorboard'}", language="bash")
 
 
 def delete(run_id):
-    runs.delete_run(run_id)
+    """Delete the run; one deleted or restarted meanwhile (another tab) is a message."""
+    try:
+        runs.delete_run(run_id)
+    except (ValueError, OSError) as error:
+        st.toast(f"Run {run_id} was not deleted: {error}", icon=":material/error:")
     st.session_state.confirm_delete = False
     ui.set_query(runs=None)
 

@@ -144,6 +144,21 @@ def test_delete_asks_first(tiny_dataset):
     assert runs.list_runs() == [] and said(app, "info", "No runs yet")
 
 
+def test_deleting_a_run_another_tab_deleted_is_a_message(tiny_dataset):
+    kept, gone = runs.start_run(training.PRESETS["demo"]), runs.start_run(training.PRESETS["demo"])
+    kept.finish("stopped")
+    gone.finish("stopped")
+    gone.update(started=kept.status["started"] + 1)  # newest first: the page shows it
+    app = open_page()
+    app.toggle(key="confirm_delete").set_value(True).run()
+    runs.delete_run(gone.id)  # meanwhile, in another tab
+    confirm = next(button for button in app.button if button.label.startswith("Yes, delete"))
+    confirm.click().run()
+    assert not app.exception
+    assert any(gone.id in toast.value for toast in app.toast)
+    assert list(history(app)["run"]) == [kept.id]
+
+
 def test_malformed_links_show_the_page(tiny_dataset):
     run = runs.start_run(training.PRESETS["demo"])
     run.finish("finished")
