@@ -125,8 +125,10 @@ percent = st.column_config.NumberColumn(format="%.1f %%")
 chosen = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="multi-row",
                       key="history", selection_default={"selection": {"rows": linked}},
                       column_config={name: percent for name in table if name.endswith("%")})
-rows = chosen.selection.rows or linked or [0]
-ui.set_query(runs=",".join(ids[row] for row in rows) if chosen.selection.rows else None)
+# The selection outlives a deleted run: drop rows that no longer exist.
+selected = [row for row in chosen.selection.rows if row < len(records)]
+rows = selected or linked or [0]
+ui.set_query(runs=",".join(ids[row] for row in rows) if selected else None)
 curves = run_history.runs_curves([records[row] for row in rows])
 if not curves.empty:
     st.caption("Select rows to compare runs: solid lines are training, dashed validation.")
