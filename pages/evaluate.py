@@ -35,6 +35,13 @@ def evaluation_progress(job, label):
                 text=f"Evaluating {label} on the test images: {job.done:,} / {job.total:,}")
 
 
+def forget_evaluation(key):
+    """Drop a failed evaluation so that the next run of the page starts it afresh."""
+    registry = evaluation_jobs()
+    with registry["lock"]:
+        registry["jobs"].pop(key, None)
+
+
 def evaluate(entry):
     """The model's test-set evaluation: from the disk cache, or computed once in the background."""
     try:
@@ -53,6 +60,8 @@ def evaluate(entry):
             registry["jobs"][key] = job
     if job.error:
         st.error(f"**{entry.label}** could not be evaluated. {job.error}", icon=":material/error:")
+        st.button("Try again", icon=":material/refresh:", key=f"retry_{entry.key}",
+                  on_click=forget_evaluation, args=(key,))
         st.stop()
     if job.result is not None:
         return job.result  # Finished, but no cache folder was writable.

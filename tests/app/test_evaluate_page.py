@@ -127,3 +127,30 @@ def test_a_broken_model_file_gives_a_message_not_a_traceback(real_cifar_path, tm
     run_until_evaluated(app)
     assert not app.exception
     assert "could not be evaluated" in app.error[0].value
+
+
+def test_a_failed_evaluation_can_be_tried_again(real_cifar_path, tiny_model_path, tmp_path,
+                                                monkeypatch):
+    from cifar_core import evaluation
+
+    for suffix in (".keras", ".json"):  # a fresh copy: no evaluation cached next to it yet
+        shutil.copy(tiny_model_path.with_suffix(suffix), tmp_path / f"tiny{suffix}")
+    monkeypatch.setenv("CIFAR_MODELS_DIR", str(tmp_path))
+    app = evaluate_page()
+
+    real_evaluate = evaluation.evaluate_model
+    calls = []
+
+    def fails_once(*arguments, **options):
+        calls.append(1)
+        if len(calls) == 1:
+            raise MemoryError("out of memory for a moment")
+        return real_evaluate(*arguments, **options)
+
+    monkeypatch.setattr(evaluation, "evaluate_model", fails_once)
+    run_until_evaluated(app)
+    assert not app.exception and "out of memory for a moment" in app.error[0].value
+    app.button(key="retry_tiny").click()
+    run_until_evaluated(app)
+    assert not app.exception and not app.error
+    assert len(calls) == 2 and app.metric[0].label == "Test accuracy"
