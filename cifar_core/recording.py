@@ -89,6 +89,10 @@ class TensorBoardScalars(keras.callbacks.Callback):
                                     summary=summary_pb2.Summary(value=values)))
 
     def on_train_end(self, logs=None):
+        self.close()
+
+    def close(self):
+        """Close the event file; safe to call twice (``train_run`` calls it after a failure)."""
         if self.writer is not None:
             self.writer.close()
             self.writer = None
@@ -115,9 +119,9 @@ def train_run(config, data, *, runs_directory=None, callbacks=(), stop_event=Non
     """
     stop_event = stop_event or threading.Event()
     run = runs.start_run(config, runs_directory)
+    tensorboard = tensorboard_callback(run)
     # The stop check comes last so a stop requested by any earlier callback counts at once.
-    everything = [RunRecorder(run), tensorboard_callback(run), *callbacks,
-                  training.StopOnEvent(stop_event)]
+    everything = [RunRecorder(run), tensorboard, *callbacks, training.StopOnEvent(stop_event)]
     try:
         if on_start is not None:
             on_start(run)
@@ -132,4 +136,6 @@ def train_run(config, data, *, runs_directory=None, callbacks=(), stop_event=Non
     except BaseException as error:
         run.finish("failed", error=f"{type(error).__name__}: {error}")
         raise
+    finally:
+        tensorboard.close()  # Keras skips on_train_end when fit raises: the file stayed open.
     return run, result

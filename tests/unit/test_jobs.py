@@ -9,7 +9,7 @@ import threading
 import numpy as np
 import pytest
 
-from cifar_core import data, jobs, plots, runs, training
+from cifar_core import data, jobs, plots, recording, runs, training
 from cifar_core.backend import keras
 
 #: Tiny training: 200 random images in batches of 20 (10 batches an epoch), 20 to validate.
@@ -130,10 +130,18 @@ def test_stop_during_an_epochs_end_trains_no_further_batch(tiny_data, tmp_path):
     assert [point[0] for point in snapshot.validation] == [1.0]
 
 
-def test_failure_is_recorded_with_its_message(tiny_data, tmp_path):
+def test_failure_is_recorded_with_its_message(tiny_data, tmp_path, monkeypatch):
+    loggers = []
+
+    def remembered_logger(run):
+        loggers.append(recording.TensorBoardScalars(run.path / "tensorboard"))
+        return loggers[-1]
+
+    monkeypatch.setattr(recording, "tensorboard_callback", remembered_logger)
     config = dataclasses.replace(TINY, validation_size=0)
     job = jobs.TrainingJob(config, tiny_data, tmp_path, callbacks=[FailAtBatch()]).start()
     assert job.join(120)
+    assert len(loggers) == 1 and loggers[0].writer is None  # the event file was closed
     snapshot = job.snapshot()
     assert snapshot.state == "failed" and "the disk caught fire" in snapshot.error
     record = run_state(tmp_path / snapshot.run_dir.split("/")[-1])
