@@ -9,16 +9,16 @@ modification time and of the images, so it is recomputed only when either change
 """
 
 import hashlib
-import os
-import tempfile
+import io
 import threading
+import zipfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from cifar_core import activations, data
+from cifar_core import activations, data, runs
 from cifar_core.backend import keras, tf
 
 #: Images per forward pass: big enough to amortise call overhead, small enough for RAM.
@@ -115,17 +115,15 @@ def load_or_compute(model, model_path, images, *, progress=None):
     """Peaks read from the cache folder, or computed and saved there (atomically)."""
     path = cache_path(model_path, images)
     try:
-        with np.load(path) as stored:
+        with np.load(path, allow_pickle=False) as stored:
             return {name: stored[name] for name in stored.files}
-    except (OSError, ValueError, KeyError):
-        pass  # Missing or unreadable: compute it again.
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error):
+        pass  # Missing or damaged (a damaged file would otherwise fail every retry): recompute.
     peaks = peak_activations(model, images, progress=progress)
+    buffer = io.BytesIO()
+    np.savez(buffer, **peaks)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(suffix=".npz", dir=path.parent, prefix=".tmp-")
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, **peaks)
-        os.replace(temporary, path)
+        runs.write_atomic(path, buffer.getvalue())
     except OSError:
         pass  # A read-only cache only costs recomputation next time.
     return peaks

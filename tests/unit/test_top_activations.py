@@ -78,6 +78,21 @@ def test_disk_cache_round_trip_and_invalidation(tiny_model, images, tmp_path):
     assert top_activations.cache_path(path, images) != cached
 
 
+def test_a_damaged_cache_file_is_recomputed(tiny_model, images, tmp_path):
+    path = models.save_model(tiny_model, tmp_path / "tiny.keras")
+    cached = top_activations.cache_path(path, images)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_bytes(b"PK\x03\x04 half a zip file")
+    peaks = top_activations.load_or_compute(tiny_model, path, images)
+    assert peaks["conv1"].shape == (23, 16)
+    calls = []
+    again = top_activations.load_or_compute(tiny_model, path, images,
+                                            progress=lambda *call: calls.append(call))
+    assert calls == []  # the damaged file was replaced by a good one
+    np.testing.assert_array_equal(again["conv1"], peaks["conv1"])
+    assert not list(cached.parent.glob(".tmp-*"))
+
+
 def test_job_runs_in_the_background(tiny_model, images, tmp_path):
     path = models.save_model(tiny_model, tmp_path / "tiny.keras")
     job = top_activations.PeakJob(tiny_model, path, images)
