@@ -50,6 +50,8 @@ def shipped_models(directory=None):
             card = json.loads(card_path.read_text())
         except (OSError, ValueError):
             continue  # A model without a readable card is not one we ship.
+        if not isinstance(card, dict):
+            continue  # Valid JSON but not a card (a list, a string): not one we ship either.
         architecture = str(card.get("architecture", path.stem))
         accuracy = card.get("test_accuracy")
         accuracy = float(accuracy) if isinstance(accuracy, (int, float)) else None

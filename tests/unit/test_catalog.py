@@ -13,6 +13,8 @@ def test_shipped_models_need_a_card(tmp_path):
     (tmp_path / "orphan.keras").write_bytes(b"")
     (tmp_path / "broken.keras").write_bytes(b"")
     (tmp_path / "broken.json").write_text("{not json")
+    (tmp_path / "listed.keras").write_bytes(b"")
+    (tmp_path / "listed.json").write_text("[]")  # JSON, but not a card
     entries = catalog.shipped_models(tmp_path)
     assert [entry.key for entry in entries] == ["seed"]
     assert entries[0].label == "seed (seed, 71.2% test)" and entries[0].source == "shipped"
