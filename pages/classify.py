@@ -17,10 +17,11 @@ def prepared(file_ids, mode, _files):
     """Decoded and preprocessed uploads, once per set of files and square mode.
 
     Streamlit gives every upload a fresh id, so ids are a cheap, exact key; reruns for a
-    slider or a chart then skip decoding (about 40 ms of CPU per phone photo here). Few
-    entries, dropped after 15 minutes: they hold the uploaded bytes.
+    slider or a chart then skip decoding (about 40 ms of CPU per phone photo here) and
+    copying the bytes out of the uploads. Few entries, dropped after 15 minutes: they
+    hold the uploaded bytes.
     """
-    return images.prepare_uploads(_files, mode)
+    return images.prepare_uploads([(file.name, file.getvalue()) for file in _files], mode)
 
 
 def flag(text):
@@ -69,8 +70,7 @@ if not files:
             "horses, ships or trucks.", icon=":material/upload:")
     st.stop()
 
-uploads, errors = prepared(tuple(file.file_id for file in files), mode,
-                           [(file.name, file.getvalue()) for file in files])
+uploads, errors = prepared(tuple(file.file_id for file in files), mode, files)
 for error in errors:
     st.error(str(error), icon=":material/broken_image:")
 if not uploads:
