@@ -8,11 +8,16 @@ from tests.conftest import APP_PATH
 TIMEOUT = 60
 
 
-@pytest.fixture
-def app(real_cifar_path):
+def dataset_page():
+    """The app opened at the Dataset page, not yet run."""
     app = AppTest.from_file(APP_PATH, default_timeout=TIMEOUT)
     app.switch_page("pages/dataset.py")
     return app
+
+
+@pytest.fixture
+def app(real_cifar_path):
+    return dataset_page()
 
 
 def grid_caption(app):
@@ -70,9 +75,7 @@ def test_malformed_links_fall_back_to_defaults(app, name, value):
 def test_missing_dataset_shows_the_three_fixes(tmp_path, monkeypatch):
     monkeypatch.delenv("CIFAR10_PATH", raising=False)
     monkeypatch.setenv("CIFAR10_CACHE_DIR", str(tmp_path / "empty-cache"))
-    app = AppTest.from_file(APP_PATH, default_timeout=TIMEOUT)
-    app.switch_page("pages/dataset.py")
-    app.run()
+    app = dataset_page().run()
     assert not app.exception
     assert "could not be loaded" in app.error[0].value
     steps = app.markdown[0].value
@@ -83,9 +86,7 @@ def test_missing_dataset_shows_the_three_fixes(tmp_path, monkeypatch):
 
 def test_wrong_dataset_path_is_named(tmp_path, monkeypatch):
     monkeypatch.setenv("CIFAR10_PATH", str(tmp_path / "typo.tar.gz"))
-    app = AppTest.from_file(APP_PATH, default_timeout=TIMEOUT)
-    app.switch_page("pages/dataset.py")
-    app.run()
+    app = dataset_page().run()
     assert not app.exception
     assert "typo.tar.gz" in app.error[0].value
     assert "looks only there" in app.info[0].value
