@@ -56,6 +56,14 @@ def isolated_dirs(tmp_path, monkeypatch, session_cache_dir):
         monkeypatch.setenv("CIFAR10_PATH", str(real))
 
 
+@pytest.fixture(scope="module")
+def tiny_model():
+    """An untrained ``tiny`` model (seed 0), built once per test module."""
+    from cifar_core import models  # Imported here: Keras loads only for tests that need a model.
+
+    return models.build_model("tiny", seed=0)
+
+
 @pytest.fixture(scope="session")
 def tiny_model_path(tmp_path_factory):
     """An untrained ``tiny`` model saved as ``tiny.keras`` with its JSON card in a temp models dir."""

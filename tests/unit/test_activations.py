@@ -10,11 +10,6 @@ layers = keras.layers
 
 
 @pytest.fixture(scope="module")
-def tiny_model():
-    return models.build_model("tiny", seed=0)
-
-
-@pytest.fixture(scope="module")
 def images():
     return np.random.default_rng(0).integers(0, 256, size=(3, 32, 32, 3), dtype=np.uint8)
 

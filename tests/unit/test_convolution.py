@@ -14,11 +14,6 @@ def image():
     return np.random.default_rng(1).integers(0, 256, size=(32, 32, 3), dtype=np.uint8)
 
 
-@pytest.fixture(scope="module")
-def tiny_model():
-    return models.build_model("tiny", seed=0)
-
-
 def odd_model(stride, padding, kernel_size, dilation=1):
     """A named mock on (9, 9, 3) whose conv1 has the given geometry, then a second conv."""
     keras.utils.set_random_seed(3)

@@ -8,11 +8,6 @@ from cifar_core.data import CLASS_NAMES
 
 
 @pytest.fixture(scope="module")
-def tiny_model():
-    return models.build_model("tiny", seed=0)
-
-
-@pytest.fixture(scope="module")
 def fast_model():
     # Ends in Activation("softmax") rather than a softmax Dense: the other logits path.
     return models.build_model("fast", seed=0)

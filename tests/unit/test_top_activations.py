@@ -9,11 +9,6 @@ from cifar_core import activations, models, top_activations
 
 
 @pytest.fixture(scope="module")
-def tiny_model():
-    return models.build_model("tiny", seed=0)
-
-
-@pytest.fixture(scope="module")
 def images():
     return np.random.default_rng(0).integers(0, 256, size=(23, 32, 32, 3), dtype=np.uint8)
 
