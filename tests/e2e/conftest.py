@@ -55,7 +55,11 @@ class AppServer:
              "--server.port", str(self.port), "--server.address", "127.0.0.1",
              "--server.headless", "true", "--browser.gatherUsageStats", "false"],
             cwd=PROJECT_ROOT, env=environment, stdout=self.log, stderr=subprocess.STDOUT)
-        self._wait_healthy()
+        try:
+            self._wait_healthy()
+        except BaseException:
+            self.close()  # No caller gets a server to close: stop it here, not at exit.
+            raise
 
     def _wait_healthy(self, timeout=60):
         deadline = time.monotonic() + timeout
