@@ -86,25 +86,26 @@ def page_rerun_ms(architecture, repeats):
 
     from streamlit.testing.v1 import AppTest
 
-    directory = Path(tempfile.mkdtemp(prefix="bench-layers-"))
-    model = models.build_model(architecture, seed=0)
-    models.write_model_card(models.save_model(model, directory / f"{architecture}.keras"),
-                            architecture=architecture, recipe="untrained", epochs=0,
-                            test_accuracy=None, parameters=model.count_params())
-    os.environ["CIFAR_MODELS_DIR"] = str(directory)
-    page = str(PROJECT_ROOT / "pages" / "layers.py")
-    app = AppTest.from_string(TIMED_PAGE.format(page=page), default_timeout=120)
-    app.query_params.update(model=architecture, split="test", index="7", layer="conv3")
-    app.run()
-    scripts, cpu, round_trips = [], [], []
-    for repeat in range(repeats + 1):
-        app.selectbox(key="layer").set_value("conv4" if repeat % 2 == 0 else "conv3")
-        started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-layers-") as folder:  # removed afterwards
+        directory = Path(folder)
+        model = models.build_model(architecture, seed=0)
+        models.write_model_card(models.save_model(model, directory / f"{architecture}.keras"),
+                                architecture=architecture, recipe="untrained", epochs=0,
+                                test_accuracy=None, parameters=model.count_params())
+        os.environ["CIFAR_MODELS_DIR"] = str(directory)
+        page = str(PROJECT_ROOT / "pages" / "layers.py")
+        app = AppTest.from_string(TIMED_PAGE.format(page=page), default_timeout=120)
+        app.query_params.update(model=architecture, split="test", index="7", layer="conv3")
         app.run()
-        round_trips.append((time.perf_counter() - started) * 1000)
-        scripts.append(app.session_state["script_ms"])
-        cpu.append(app.session_state["script_cpu_ms"])
-        assert not app.exception, app.exception
+        scripts, cpu, round_trips = [], [], []
+        for repeat in range(repeats + 1):
+            app.selectbox(key="layer").set_value("conv4" if repeat % 2 == 0 else "conv3")
+            started = time.perf_counter()
+            app.run()
+            round_trips.append((time.perf_counter() - started) * 1000)
+            scripts.append(app.session_state["script_ms"])
+            cpu.append(app.session_state["script_cpu_ms"])
+            assert not app.exception, app.exception
     return tuple(statistics.median(values[1:]) for values in (scripts, cpu, round_trips))
 
 
