@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import os
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -105,7 +106,8 @@ def print_table(idle, busy):
 
 
 async def main(sessions, epochs):
-    environment = dict(os.environ, CIFAR_RUNS_DIR=tempfile.mkdtemp(prefix="bench-load-runs-"))
+    runs_folder = tempfile.mkdtemp(prefix="bench-load-runs-")
+    environment = dict(os.environ, CIFAR_RUNS_DIR=runs_folder)
     server = AppServer(environment, Path(tempfile.mkdtemp()) / "streamlit.log")
     try:
         async with async_playwright() as playwright:
@@ -125,6 +127,7 @@ async def main(sessions, epochs):
             await browser.close()
     finally:
         server.close()
+        shutil.rmtree(runs_folder, ignore_errors=True)  # the demo run's model and logs
     print(f"{sessions} browser sessions, each opening all {len(PAGES)} pages at once; "
           f"training: demo recipe, tiny model ({'still training' if still_training else 'ENDED'}"
           f" when the round finished)")
