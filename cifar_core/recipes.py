@@ -16,7 +16,7 @@ FORM_FIELDS = ("model", "epochs", "batch_size", "optimizer", "learning_rate", "a
 
 def form_values(preset_name):
     """The form's fields filled from a preset; the form writes "all images" as 0."""
-    fields = training.PRESETS[preset_name].to_dict()
+    fields = training.preset(preset_name).to_dict()  # ValueError naming an unknown preset
     return {name: 0 if fields[name] is None else fields[name] for name in FORM_FIELDS}
 
 
@@ -27,7 +27,7 @@ def config_from_form(preset_name, fields):
     every problem next to its field at once (TrainConfig alone stops at the first).
     A ``train_size`` of 0 means all training images.
     """
-    base = training.PRESETS[preset_name]
+    base = training.preset(preset_name)  # ValueError naming an unknown preset
     unknown = set(fields) - set(FORM_FIELDS)
     if unknown:
         raise ValueError(f"not form fields: {sorted(unknown)}")

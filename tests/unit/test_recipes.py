@@ -20,6 +20,13 @@ def test_config_from_form_explains_every_bad_field():
     assert recipes.form_values("fast")["train_size"] == 0 and recipes.form_values("demo")["epochs"] == 3
 
 
+@pytest.mark.parametrize("call", [lambda: recipes.form_values("bogus"),
+                                  lambda: recipes.config_from_form("bogus", {"epochs": 1})])
+def test_unknown_preset_is_a_value_error_naming_it(call):
+    with pytest.raises(ValueError, match="'bogus'"):
+        call()
+
+
 def test_recipe_names():
     demo = training.PRESETS["demo"]
     assert recipes.recipe_of(demo.to_dict()) == "demo"
