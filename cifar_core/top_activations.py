@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from cifar_core import activations, data, runs
+from cifar_core import activations, data, pictures, runs
 from cifar_core.backend import keras, tf
 
 #: Images per forward pass: big enough to amortise call overhead, small enough for RAM.
@@ -99,6 +99,22 @@ def framed_images(images, boxes, *, scale=3, color=(255, 220, 0)):
             outline=color, width=max(1, scale // 2))
         framed.append(np.asarray(picture))
     return np.stack(framed)
+
+
+def top_images_picture(model, layer, peaks, filter_index, images, labels, class_names, *,
+                       count=16, columns=8):
+    """The ``count`` images that excite one filter most, as one captioned mosaic (uint8 RGB).
+
+    ``peaks`` is the layer's (N, channels) table from ``load_or_compute`` over ``images``.
+    Each tile is captioned with its class and peak, highest first, and boxed where the
+    filter fires most: the receptive field of the peak's position.
+    """
+    indices, values = top_images(peaks, filter_index, count)
+    chosen = images[indices]  # (count, 32, 32, 3)
+    positions = peak_positions(model, layer, chosen, filter_index)
+    tiles = framed_images(chosen, peak_boxes(model, layer, positions, chosen.shape[1]))
+    captions = [f"{class_names[labels[index]]} {peak:.2f}" for index, peak in zip(indices, values)]
+    return pictures.labelled_mosaic(tiles, captions, columns, scale=1)
 
 
 def cache_path(model_path, images):

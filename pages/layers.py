@@ -202,11 +202,7 @@ elif state == "failed":
     st.error(f"Could not compute the top images: {job.snapshot()['error']}")
     st.button("Try again", icon=":material/refresh:", on_click=job.start)
 elif state == "done":
-    indices, peaks = top_activations.top_images(job.result[layer], filter_index)
-    positions = top_activations.peak_positions(model, layer, test_images[indices], filter_index)
-    tiles = top_activations.framed_images(
-        test_images[indices], top_activations.peak_boxes(model, layer, positions))
-    captions = [f"{names[test_labels[i]]} {peak:.2f}" for i, peak in zip(indices, peaks)]
-    show(st, pictures.labelled_mosaic(tiles, captions, 8, scale=1),
+    show(st, top_activations.top_images_picture(model, layer, job.result[layer], filter_index,
+                                                test_images, test_labels, names),
          "Highest peak activation first (the number is the peak); the yellow box "
          "is the part of the image the filter sees where it fires most")

@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pytest
 
-from cifar_core import activations, models, top_activations
+from cifar_core import activations, data, models, pictures, top_activations
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +55,21 @@ def test_top_images_sorted_by_peak():
     assert indices.tolist() == [1, 2] and values.tolist() == [3.0, 2.0]
     with pytest.raises(ValueError, match="filter 2 out of range 0..1"):
         top_activations.top_images(peaks, 2)
+
+
+def test_top_images_picture_frames_the_best_images_first(tiny_model, images):
+    peaks = top_activations.peak_activations(tiny_model, images, ["conv2"])["conv2"]
+    labels = np.arange(len(images)) % 10
+    picture = top_activations.top_images_picture(tiny_model, "conv2", peaks, 4, images, labels,
+                                                 data.CLASS_NAMES, count=3, columns=2)
+    best = int(np.argmax(peaks[:, 4]))
+    [position] = top_activations.peak_positions(tiny_model, "conv2", images[best:best + 1], 4)
+    [box] = top_activations.peak_boxes(tiny_model, "conv2", [position])
+    expected = pictures.labelled_mosaic(
+        top_activations.framed_images(images[best:best + 1], [box]),
+        [f"{data.CLASS_NAMES[labels[best]]} {peaks[best, 4]:.2f}"], 1, scale=1)
+    assert picture.shape == (2 * (96 + 16) + 4, 2 * 96 + 4, 3)  # 3 tiles in 2 columns
+    np.testing.assert_array_equal(picture[:96 + 16, :96], expected)  # the best one, top left
 
 
 def test_disk_cache_round_trip_and_invalidation(tiny_model, images, tmp_path):
