@@ -95,7 +95,8 @@ def extractor(model):
 
 # --- layer facts ------------------------------------------------------------------------
 
-def _pair(value):
+def pair(value):
+    """A layer's size setting as (rows, columns): Keras gives 3 or (3, 3) alike."""
     return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
@@ -125,10 +126,10 @@ def field_geometry(model):
         if isinstance(layer, keras.layers.InputLayer):
             continue
         if isinstance(layer, CONV_TYPES):
-            kernel, stride = _pair(layer.kernel_size)[0], _pair(layer.strides)[0]
-            kernel = (kernel - 1) * _pair(layer.dilation_rate)[0] + 1
+            kernel, stride = pair(layer.kernel_size)[0], pair(layer.strides)[0]
+            kernel = (kernel - 1) * pair(layer.dilation_rate)[0] + 1
         elif isinstance(layer, POOL_TYPES):
-            kernel, stride = _pair(layer.pool_size)[0], _pair(layer.strides)[0]
+            kernel, stride = pair(layer.pool_size)[0], pair(layer.strides)[0]
         elif len(layer.output.shape) == 4:
             kernel, stride = 1, 1
         else:

@@ -53,16 +53,14 @@ class ConvolutionStep:
                 f"({self.pre_activation:.6f}) = **{self.activation:.6f}**.")
 
 
-def _pair(value):
-    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-
-
 def padding_before(layer, input_size, axis):
     """Zero rows (axis 0) or columns (axis 1) TensorFlow adds before the layer's input."""
     if layer.padding == "valid":
         return 0
-    kernel = (_pair(layer.kernel_size)[axis] - 1) * _pair(layer.dilation_rate)[axis] + 1
-    return activations.same_padding_before(kernel, _pair(layer.strides)[axis], input_size)
+    size = activations.pair(layer.kernel_size)[axis]
+    dilation = activations.pair(layer.dilation_rate)[axis]
+    stride = activations.pair(layer.strides)[axis]
+    return activations.same_padding_before((size - 1) * dilation + 1, stride, input_size)
 
 
 def _activate(name, value, layer):
@@ -93,7 +91,8 @@ def explain(model, image, row, column, filter_index, layer="conv1"):
             raise ValueError(f"{name} must be an integer in 0..{limit - 1}, got {value!r}")
     kernel, biases = activations.kernel_and_bias(model, layer)
     kernel = kernel[:, :, :, filter_index]  # (kh, kw, C, F) -> (kh, kw, C)
-    (stride_y, stride_x), (dilation_y, dilation_x) = _pair(conv.strides), _pair(conv.dilation_rate)
+    stride_y, stride_x = activations.pair(conv.strides)
+    dilation_y, dilation_x = activations.pair(conv.dilation_rate)
     top = row * stride_y - padding_before(conv, inputs.shape[0], 0)
     left = column * stride_x - padding_before(conv, inputs.shape[1], 1)
     input_rows = top + dilation_y * np.arange(kernel.shape[0])  # (kh,)
