@@ -34,6 +34,13 @@ def show(container, picture, caption):
     container.image(pictures.png_bytes(picture), caption=caption, output_format="PNG")
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def upload_input(name, data):
+    """An uploaded image as the 32 x 32 model input, decoded once per file instead of on
+    every rerun (a large PNG costs ~150 ms of CPU); ImageError for an unusable file."""
+    return uploads.to_model_input(uploads.decode_image(data, name, max_side=256))
+
+
 def pick_random(labels, wanted):
     pool = np.flatnonzero(labels == wanted) if wanted >= 0 else np.arange(len(labels))
     st.session_state.index = int(np.random.default_rng().choice(pool))
@@ -74,7 +81,7 @@ if source == "upload":
         st.stop()
     upload_name, upload_bytes = st.session_state.upload
     try:
-        image = uploads.to_model_input(uploads.decode_image(upload_bytes, upload_name, max_side=256))
+        image = upload_input(upload_name, upload_bytes)
     except uploads.ImageError as error:
         st.error(str(error), icon=":material/broken_image:")
         st.stop()

@@ -128,6 +128,25 @@ def test_upload_handed_over_from_classify(app):
     assert headers(app)[:4] == SECTIONS
 
 
+def test_an_upload_is_decoded_once_not_on_every_rerun(app, monkeypatch):
+    from cifar_core import images
+
+    decoded = []
+
+    def counted_decode(*arguments, **options):
+        decoded.append(arguments[1])
+        return real_decode(*arguments, **options)
+
+    real_decode = images.decode_image
+    monkeypatch.setattr(images, "decode_image", counted_decode)
+    app.query_params.update(model="tiny")
+    app.session_state["layers_upload"] = ("teal.png", png_bytes(color=(10, 160, 150)))
+    app.run()
+    app.toggle(key="per_map").set_value(True).run()  # a rerun for another widget
+    check_ok(app)
+    assert decoded == ["teal.png"]
+
+
 def test_a_broken_upload_shows_a_message(app):
     app.query_params.update(model="tiny")
     app.session_state["layers_upload"] = ("broken.png", png_bytes()[:60])
