@@ -69,6 +69,21 @@ page = controls[4].number_input(f"Page (of {pages:,})", min_value=1, max_value=p
 shown = browse.page_of(indices, page, per_page)
 
 # --- the grid: one mosaic image; a click on a tile selects it -------------------------
+@st.cache_resource(max_entries=32, show_spinner=False)
+def grid_figure(source, split, shown, columns):
+    """(clickable figure, captions) of the images ``shown`` (a tuple of indices) of a split.
+
+    Built once per grid (mosaic, PNG and Plotly figure take about 90 ms), not again when
+    the detail view below changes. ``source`` keys the dataset. The figure is only read
+    (st.plotly_chart serialises a copy), so sessions may share it.
+    """
+    images, labels = data.split(split)
+    captions = [f"{names[labels[index]]} #{index}" for index in shown]
+    grid = pictures.labelled_mosaic(images[list(shown)], captions, columns)
+    x, y = pictures.labelled_tile_centres(len(shown), columns)
+    return plots.clickable_image_figure(grid, x, y, list(shown), captions, marker_size=80), captions
+
+
 def tile_clicked():
     points = st.session_state.grid_click.selection.points
     if points:
@@ -76,12 +91,9 @@ def tile_clicked():
         ui.set_query(index=st.session_state.index)
 
 
-captions = [f"{names[labels[index]]} #{index}" for index in shown]
-grid = pictures.labelled_mosaic(images[shown], captions, columns)
-x, y = pictures.labelled_tile_centres(len(shown), columns)
-st.plotly_chart(plots.clickable_image_figure(grid, x, y, shown.tolist(), captions, marker_size=80),
-                key="grid_click", on_select=tile_clicked, selection_mode="points", width="content",
-                config={"displayModeBar": False},
+figure, captions = grid_figure(data.source, split, tuple(shown.tolist()), columns)
+st.plotly_chart(figure, key="grid_click", on_select=tile_clicked, selection_mode="points",
+                width="content", config={"displayModeBar": False},
                 alt="Grid of CIFAR-10 images: " + ", ".join(captions))
 st.caption(f"{len(indices):,} {split} images match; page {page} of {pages}. "
            "Click an image to look closer.")
