@@ -21,10 +21,15 @@ st.caption("Training runs in the background on the server: leave this page or re
            "the run goes on and this page shows it again.")
 
 
-def show_job(job_id):
-    """Progress, live curves and the Stop button of one job; True once it is done."""
+def show_job(job_id, named):
+    """Progress, live curves and the Stop button of one job; True once it is done.
+
+    Only a tab that ``named`` the job (it started it, or its URL names it) may take it
+    over from a tab that went quiet; any other tab just watches.
+    """
     job = registry.get(job_id)
-    mine = registry.controls(job_id, me)  # also tells the registry this tab still watches
+    # controls() also tells the registry that this tab still watches.
+    mine = registry.controls(job_id, me) if named else registry.owner(job_id) == me
     snapshot = job.snapshot()
     run_name = snapshot.run_dir.rsplit("/", 1)[-1] if snapshot.run_dir else "starting"
     st.markdown(f"**{snapshot.config.model}** model · {recipes.recipe_of(snapshot.config.to_dict())}"
@@ -47,20 +52,21 @@ def show_job(job_id):
 
 
 @st.fragment(run_every=1.0)
-def live_job(job_id):
-    if show_job(job_id):
+def live_job(job_id, named):
+    if show_job(job_id, named):
         st.rerun()  # The whole page: the history gains the run and polling stops.
 
 
 job_id = st.session_state.get("train_job") or ui.query_value("job", None)
-if registry.get(job_id) is None:
+named = registry.get(job_id) is not None
+if not named:
     job_id = next((job.id for job in registry.running()), None)  # watch the server's run
 if job_id is not None:
-    if registry.controls(job_id, me):
+    if named and registry.controls(job_id, me):
         st.session_state.train_job = job_id
         ui.set_query(job=job_id)
     st.header("Current run")
-    (show_job if registry.get(job_id).snapshot().done else live_job)(job_id)
+    (show_job if registry.get(job_id).snapshot().done else live_job)(job_id, named)
 
 
 # --- a new run ---------------------------------------------------------------------------

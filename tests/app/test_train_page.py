@@ -11,7 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cifar_core import catalog, data, runs, training, ui
+from cifar_core import catalog, data, jobs, runs, training, ui
 from tests.conftest import PROJECT_ROOT
 
 PAGE = str(PROJECT_ROOT / "pages" / "train.py")
@@ -119,6 +119,22 @@ def test_a_second_user_is_told_the_trainer_is_busy(tiny_dataset):
     assert "train_job" not in student.session_state
     teacher.button(key="stop").click().run()
     run_until(teacher, lambda app: said(app, "success", "Run stopped"))
+
+
+def test_only_a_tab_whose_link_names_the_run_takes_it_over(tiny_dataset):
+    teacher = open_page()
+    fill_form(teacher, epochs=500, batch_size=20, train_size=0)
+    job_id = teacher.session_state["train_job"]
+    time.sleep(jobs.ORPHAN_AFTER_SECONDS + 0.5)  # the teacher's tab went to another page
+    student = open_page()  # no link to the run: it may watch, never stop it
+    assert not student.exception and said(student, "info", "you are watching it")
+    assert not any(button.key == "stop" for button in student.button)
+    refreshed = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    refreshed.query_params["job"] = job_id  # the teacher's own link, e.g. after a refresh
+    refreshed.run()
+    assert not refreshed.exception and refreshed.session_state["train_job"] == job_id
+    refreshed.button(key="stop").click().run()
+    run_until(refreshed, lambda app: said(app, "success", "Run stopped"))
 
 
 def test_a_run_of_a_killed_server_shows_as_interrupted(tiny_dataset):
