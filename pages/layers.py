@@ -168,7 +168,7 @@ st.header("Trained versus untrained")
 st.caption("The same image through the same architecture with fresh random weights (seed 0), "
            "the kind training starts from. The feature maps show what training changed; "
            "first-layer filters often move only subtly in a few epochs.")
-untrained = untrained_model(entry.architecture)
+untrained = untrained_model(model.name)  # the loaded model's own architecture, not its card's word
 sides = st.columns(2)
 for side, name, network in ((sides[0], "trained", model), (sides[1], "untrained", untrained)):
     result = activations.extractor(network)(image)

@@ -5,6 +5,7 @@ temporary models folder, so the page is tested without shipped weights.
 """
 
 import io
+import shutil
 import time
 
 import numpy as np
@@ -167,6 +168,17 @@ def test_top_activating_images_are_found_with_progress(app):
         app.run()
     check_ok(app)
     assert headers(app)[4] == "Test images that excite conv2 filter 4 most"
+
+
+def test_a_card_without_the_architecture_still_compares_with_untrained(
+        real_cifar_path, untrained_models_dir, tmp_path, monkeypatch):
+    shutil.copy(untrained_models_dir / "tiny.keras", tmp_path / "mine.keras")
+    (tmp_path / "mine.json").write_text('{"test_accuracy": 0.1}')  # no "architecture"
+    monkeypatch.setenv("CIFAR_MODELS_DIR", str(tmp_path))
+    app = AppTest.from_file(str(PROJECT_ROOT / "pages" / "layers.py"), default_timeout=TIMEOUT)
+    app.run()
+    check_ok(app)
+    assert any(caption == "conv1 filters, untrained" for caption in captions(app))
 
 
 def test_a_broken_model_file_shows_a_message(real_cifar_path, tmp_path, monkeypatch):
