@@ -7,7 +7,7 @@ DataFrames that ``st.dataframe`` and ``plots.training_curves_figure`` show direc
 import numpy as np
 import pandas as pd
 
-from cifar_core import activations, pictures, plots, recipes
+from cifar_core import activations, pictures, recipes
 
 #: Width in pixels of one filter in the filter-evolution mosaic (big enough for a projector).
 FILTER_PIXELS = 80

@@ -8,7 +8,6 @@ import io
 import shutil
 import time
 
-import numpy as np
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
