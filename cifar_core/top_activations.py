@@ -187,3 +187,38 @@ class PeakJob:
         """A copy of {state: waiting|running|done|failed, done, total, error}."""
         with self._lock:
             return dict(self._state)
+
+
+class PeakJobs:
+    """The server's PeakJobs by key, for pages; beyond ``keep`` jobs the oldest finished go.
+
+    Each finished job holds its model and peak tables (tens of MB for the seed network),
+    so a server that sees many models must not keep them all. A dropped job's peaks stay
+    in the disk cache: asking for that model again reads them back in a moment.
+    """
+
+    def __init__(self, keep=8):
+        if keep < 1:
+            raise ValueError(f"keep must be at least 1, got {keep!r}")
+        self.keep = keep
+        self._lock = threading.Lock()
+        self._jobs = {}  # key -> PeakJob, oldest first
+
+    def get(self, key):
+        """The job under ``key`` (now the most recently used), or None."""
+        with self._lock:
+            job = self._jobs.pop(key, None)
+            if job is not None:
+                self._jobs[key] = job
+            return job
+
+    def start(self, key, model, model_path, images):
+        """The job under ``key``, created if new, started unless running or done."""
+        with self._lock:
+            job = self._jobs.pop(key, None) or PeakJob(model, model_path, images)
+            self._jobs[key] = job  # the most recently used last
+            finished = [other for other, other_job in self._jobs.items()
+                        if other != key and other_job.snapshot()["state"] in ("done", "failed")]
+            for other in finished[:max(0, len(self._jobs) - self.keep)]:
+                del self._jobs[other]  # least recently used first; running jobs stay
+        return job.start()

@@ -20,12 +20,12 @@ def untrained_model(architecture):
 @st.cache_resource
 def peak_jobs():
     """Server-wide top-activation jobs by (model path, modification time)."""
-    return {}
+    return top_activations.PeakJobs()
 
 
 def start_top_job(key, model, path, test_images):
     """The server-wide job for this model file, started if new (a button callback)."""
-    return peak_jobs().setdefault(key, top_activations.PeakJob(model, path, test_images)).start()
+    return peak_jobs().start(key, model, path, test_images)
 
 
 def show(container, picture, caption):
