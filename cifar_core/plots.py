@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 
 from cifar_core.pictures import CHANNEL_NAMES, png_bytes
 
+
 def clickable_image_figure(image, x, y, customdata, hover, *, marker_size=40):
     """One image with invisible markers at (x, y) that report ``customdata`` when clicked.
 

@@ -26,7 +26,6 @@ from cifar_core.batches import (
 MAX_BATCH_BYTES = 256 * 1024 * 1024
 
 
-
 @dataclass(frozen=True)
 class _Layout:
     """The member names of one official format."""
@@ -49,7 +48,6 @@ _LAYOUTS = (
     _Layout("cifar-10-batches-bin", tuple(f"data_batch_{n}.bin" for n in range(1, 6)),
             "test_batch.bin", "batches.meta.txt", parse_binary_batch, parse_binary_meta),
 )
-
 
 
 def folder_layout(folder, quiet=False):
