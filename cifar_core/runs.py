@@ -211,7 +211,13 @@ def list_runs(runs_directory=None):
     records = [read_run(path) for path in directory.iterdir()
                if path.is_dir() and not path.name.startswith(".")]
     records = [record for record in records if record is not None]
-    return sorted(records, key=lambda record: record.status.get("started", 0), reverse=True)
+    return sorted(records, key=_start_time, reverse=True)
+
+
+def _start_time(record):
+    """When a run started, for ordering; a hand-edited, non-numeric value sorts last."""
+    started = record.status.get("started", 0)
+    return float(started) if isinstance(started, (int, float)) else 0.0
 
 
 def _is_dead(status, now):

@@ -114,3 +114,11 @@ def test_delete_run_removes_a_finished_run_and_refuses_running_or_bad_ids(tmp_pa
     for bad in ("../etc", "..", "", ".hidden", finished.id):
         with pytest.raises(ValueError, match="run"):
             runs.delete_run(bad, tmp_path)
+
+
+def test_hand_edited_start_time_sorts_last_instead_of_breaking_the_list(tmp_path):
+    normal = started(tmp_path)
+    edited = started(tmp_path)
+    normal.update(started=1000.0)
+    edited.update(started="yesterday")
+    assert [record.id for record in runs.list_runs(tmp_path)] == [normal.id, edited.id]
