@@ -148,12 +148,25 @@ def _downloads():
     return {"lock": threading.Lock(), "thread": None, "done": 0, "total": 0, "error": None}
 
 
+def _start_download():
+    """One download for the whole server, however many users press the button."""
+    downloads = _downloads()
+    with downloads["lock"]:
+        thread = downloads["thread"]
+        if thread is None or not thread.is_alive():
+            downloads.update(done=0, total=0, error=None)
+            downloads["thread"] = threading.Thread(
+                target=_download_worker, args=(downloads,), daemon=True)
+            downloads["thread"].start()
+
+
 def _download_worker(state):
     def progress(stage, done, total):
         state["done"], state["total"] = done, total
 
     try:
-        data.download_cifar10(progress=progress)
+        # Module attributes read at call time, so tests can point at a local server.
+        data.download_cifar10(data.OFFICIAL_URL, data.OFFICIAL_MD5, progress=progress)
     except (data.DatasetError, OSError) as error:
         state["error"] = str(error)
 
@@ -176,33 +189,26 @@ def dataset_missing_panel(error):
                 "start the app without it to use the cache or a download.")
         return
     downloads = _downloads()
-    if st.button("Download CIFAR-10", icon=":material/download:", key="download_cifar10"):
-        with downloads["lock"]:
-            thread = downloads["thread"]
-            if thread is None or not thread.is_alive():
-                downloads.update(done=0, total=0, error=None)
-                downloads["thread"] = threading.Thread(
-                    target=_download_worker, args=(downloads,), daemon=True)
-                downloads["thread"].start()
-    if downloads["thread"] is not None:
+    st.button("Download CIFAR-10", icon=":material/download:", key="download_cifar10",
+              on_click=_start_download)
+    thread = downloads["thread"]
+    if downloads["error"]:
+        st.error(f"Download failed: {downloads['error']}")
+    elif thread is not None and thread.is_alive():
         _download_progress()
 
 
 @st.fragment(run_every=1.0)
 def _download_progress():
+    """Polls the download; when it ends, reruns the whole page, which then loads the data."""
     downloads = _downloads()
-    thread = downloads["thread"]
-    if downloads["error"]:
-        st.error(f"Download failed: {downloads['error']}")
-    elif thread is not None and thread.is_alive():
+    if downloads["thread"].is_alive():
         total = downloads["total"]
         fraction = downloads["done"] / total if total else 0.0
         st.progress(fraction, text=f"Downloading: {downloads['done'] / 1e6:.1f} MB"
                     + (f" of {total / 1e6:.1f} MB" if total else ""))
     else:
-        st.success("Download finished.")
-        if st.button("Open the app", key="download_reload"):
-            st.rerun(scope="app")
+        st.rerun(scope="app")
 
 
 # --- models ---------------------------------------------------------------------------

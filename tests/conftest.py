@@ -1,6 +1,9 @@
 """Shared fixtures: tiny generated archives, the real dataset when present, isolated dirs."""
 
+import hashlib
+import http.server
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -82,3 +85,44 @@ def models_dir(tiny_model_path, monkeypatch):
     """A models directory holding the tiny model, set as $CIFAR_MODELS_DIR so pages find it."""
     monkeypatch.setenv("CIFAR_MODELS_DIR", str(tiny_model_path.parent))
     return tiny_model_path.parent
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """Serves ``server.payload`` at /cifar-10-python.tar.gz, cut short under /dropped/."""
+
+    def do_GET(self):  # noqa: N802 - the name http.server calls
+        self.server.requests.append(self.path)
+        payload = self.server.payload
+        if not self.path.endswith("/cifar-10-python.tar.gz"):
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(payload)))  # always the full size
+        self.end_headers()
+        if self.path.startswith("/dropped/"):
+            self.wfile.write(payload[: len(payload) // 2])  # then hang up half-way
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def archive_server(tmp_path):
+    """A threaded HTTP server on a free local port; yields (base URL, payload, its MD5)."""
+    archive = tmp_path / "served.tar.gz"
+    arrays = cifar_fixtures.write_archive(archive, seed=11)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.payload = archive.read_bytes()
+    httpd.requests = []
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield {"base": f"http://127.0.0.1:{httpd.server_port}", "httpd": httpd, "arrays": arrays,
+               "md5": hashlib.md5(httpd.payload).hexdigest(), "size": len(httpd.payload)}
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -4,82 +4,39 @@ Nothing here reaches the internet: the URL and MD5 are parameters of download_ci
 """
 
 import functools
-import hashlib
 import http.server
-import threading
 
 import numpy as np
 import pytest
 
 from cifar_core import data
 from cifar_core.data import DatasetError
-from tests import cifar_fixtures
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    """Serves ``server.payload`` at /cifar-10-python.tar.gz, cut short under /dropped/."""
-
-    def do_GET(self):  # noqa: N802 - the name http.server calls
-        self.server.requests.append(self.path)
-        payload = self.server.payload
-        if not self.path.endswith("/cifar-10-python.tar.gz"):
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(payload)))  # always the full size
-        self.end_headers()
-        if self.path.startswith("/dropped/"):
-            self.wfile.write(payload[: len(payload) // 2])  # then hang up half-way
-            self.wfile.flush()
-            self.close_connection = True
-            return
-        self.wfile.write(payload)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def server(tmp_path):
-    """A threaded HTTP server on a free local port; yields (base URL, payload, its MD5)."""
-    archive = tmp_path / "served.tar.gz"
-    arrays = cifar_fixtures.write_archive(archive, seed=11)
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.payload = archive.read_bytes()
-    httpd.requests = []
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield {"base": f"http://127.0.0.1:{httpd.server_port}", "httpd": httpd, "arrays": arrays,
-               "md5": hashlib.md5(httpd.payload).hexdigest(), "size": len(httpd.payload)}
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def _files_in(folder):
     return [path for path in folder.rglob("*") if path.is_file()] if folder.exists() else []
 
 
-def test_download_with_right_md5_lands_in_cache_and_loads(server, tmp_path):
+def test_download_with_right_md5_lands_in_cache_and_loads(archive_server, tmp_path):
     cache = tmp_path / "cache"
     calls = []
-    path = data.download_cifar10(f"{server['base']}/cifar-10-python.tar.gz", server["md5"],
+    path = data.download_cifar10(f"{archive_server['base']}/cifar-10-python.tar.gz",
+                                 archive_server["md5"],
                                  cache_dir=cache, progress=lambda *call: calls.append(call))
-    assert path == cache / data.ARCHIVE_NAME and path.stat().st_size == server["size"]
+    assert path == cache / data.ARCHIVE_NAME and path.stat().st_size == archive_server["size"]
     assert _files_in(cache) == [path], "no temporary file is left next to it"
-    assert calls[0] == ("download", 0, server["size"])
-    assert calls[-1] == ("download", server["size"], server["size"])
+    assert calls[0] == ("download", 0, archive_server["size"])
+    assert calls[-1] == ("download", archive_server["size"], archive_server["size"])
     assert all(stage == "download" for stage, _, _ in calls)
     dataset = data.load_cifar10(path, cache_dir=cache, expected_counts=None)
-    np.testing.assert_array_equal(dataset.y_train, server["arrays"][1])
+    np.testing.assert_array_equal(dataset.y_train, archive_server["arrays"][1])
 
 
-def test_existing_download_with_right_md5_is_reused(server, tmp_path):
-    url = f"{server['base']}/cifar-10-python.tar.gz"
-    data.download_cifar10(url, server["md5"], cache_dir=tmp_path)
-    data.download_cifar10(url, server["md5"].upper(), cache_dir=tmp_path)
-    assert len(server["httpd"].requests) == 1
+def test_existing_download_with_right_md5_is_reused(archive_server, tmp_path):
+    url = f"{archive_server['base']}/cifar-10-python.tar.gz"
+    data.download_cifar10(url, archive_server["md5"], cache_dir=tmp_path)
+    data.download_cifar10(url, archive_server["md5"].upper(), cache_dir=tmp_path)
+    assert len(archive_server["httpd"].requests) == 1
 
 
 @pytest.mark.parametrize("route, md5, message", [
@@ -87,16 +44,16 @@ def test_existing_download_with_right_md5_is_reused(server, tmp_path):
     ("/dropped/cifar-10-python.tar.gz", None, "connection dropped after"),
     ("/missing.tar.gz", None, "HTTP 404"),
 ], ids=["wrong-md5", "dropped", "not-found"])
-def test_failed_download_raises_and_leaves_nothing(server, tmp_path, route, md5, message):
+def test_failed_download_raises_and_leaves_nothing(archive_server, tmp_path, route, md5, message):
     cache = tmp_path / "cache"
-    url = server["base"] + route
+    url = archive_server["base"] + route
     with pytest.raises(DatasetError, match=rf"{url}: .*{message}"):
-        data.download_cifar10(url, md5 or server["md5"], cache_dir=cache)
+        data.download_cifar10(url, md5 or archive_server["md5"], cache_dir=cache)
     assert _files_in(cache) == []
 
 
 def test_refused_connection_is_a_dataset_error(tmp_path):
-    httpd = http.server.HTTPServer(("127.0.0.1", 0), _Handler)
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
     port = httpd.server_port
     httpd.server_close()  # nothing listens on this port now
     with pytest.raises(DatasetError, match="download failed"):
@@ -111,10 +68,11 @@ def test_bad_md5_argument_is_a_value_error(tmp_path, md5):
         data.download_cifar10("http://127.0.0.1:9/x.tar.gz", md5, cache_dir=tmp_path)
 
 
-def test_load_downloads_when_nothing_is_found(server, tmp_path, monkeypatch):
+def test_load_downloads_when_nothing_is_found(archive_server, tmp_path, monkeypatch):
     monkeypatch.delenv("CIFAR10_PATH", raising=False)
     local = functools.partial(data.download_cifar10,
-                              f"{server['base']}/cifar-10-python.tar.gz", server["md5"])
+                              f"{archive_server['base']}/cifar-10-python.tar.gz",
+                              archive_server["md5"])
     monkeypatch.setattr(data, "download_cifar10", local)
     cache = tmp_path / "cache"
     stages = set()
@@ -125,10 +83,11 @@ def test_load_downloads_when_nothing_is_found(server, tmp_path, monkeypatch):
     assert data.find_cifar10(cache_dir=cache) == cache / data.ARCHIVE_NAME
 
 
-def test_damaged_file_in_cache_is_replaced_by_a_fresh_download(server, tmp_path):
+def test_damaged_file_in_cache_is_replaced_by_a_fresh_download(archive_server, tmp_path):
     cache = tmp_path / "cache"
     cache.mkdir()
     (cache / data.ARCHIVE_NAME).write_bytes(b"half a file")
-    path = data.download_cifar10(f"{server['base']}/cifar-10-python.tar.gz", server["md5"],
+    path = data.download_cifar10(f"{archive_server['base']}/cifar-10-python.tar.gz",
+                                 archive_server["md5"],
                                  cache_dir=cache)
-    assert path.read_bytes() == server["httpd"].payload
+    assert path.read_bytes() == archive_server["httpd"].payload
