@@ -80,11 +80,3 @@ def run_models(directory=None):
 def available_models(models_directory=None, runs_directory=None):
     """Shipped models first, then finished runs, newest run first."""
     return shipped_models(models_directory) + run_models(runs_directory)
-
-
-def find_model(key, models_directory=None, runs_directory=None):
-    """The entry with this key, or None."""
-    for entry in available_models(models_directory, runs_directory):
-        if entry.key == key:
-            return entry
-    return None

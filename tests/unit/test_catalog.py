@@ -45,8 +45,7 @@ def test_runs_with_a_model_follow_shipped_models(tmp_path):
     assert [entry.key for entry in entries] == ["fast", "cut", "old"]
     assert entries[1].label == "run cut (tiny, stopped early)"
     assert entries[2].test_accuracy == 0.5 and entries[2].architecture == "tiny"
-    assert catalog.find_model("old", models_directory, runs_directory).source == "run"
-    assert catalog.find_model("busy", models_directory, runs_directory) is None
+    assert entries[2].source == "run" and entries[0].source == "shipped"
     assert runs.list_runs(runs_directory)  # the catalog reads runs through runs.py
 
 
