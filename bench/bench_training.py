@@ -103,7 +103,7 @@ def quick(steps, repeats):
 class AccuracyClock:
     """Evaluates test accuracy every ``every`` batches; the clock pauses while it does."""
 
-    def __init__(self, keras, training, dataset, every, target=None):
+    def __init__(self, keras, training, dataset, every, target=None, flip_average=False):
         clock = self
 
         class Callback(keras.callbacks.Callback):
@@ -118,29 +118,40 @@ class AccuracyClock:
                 clock.check(self.model)
 
         self.callback, self.training, self.dataset = Callback(), training, dataset
-        self.target, self.points = target, []
+        self.target, self.points, self.flip_average = target, [], flip_average
+        self.flipped = []  # (elapsed, flip-averaged accuracy) when flip_average is on
 
     def check(self, model):
         pause = time.perf_counter()
         accuracy = self.training.evaluate_accuracy(model, self.dataset.x_test, self.dataset.y_test)
         elapsed = pause - self.started - self.paused
         self.points.append((elapsed, accuracy))
-        print(f"  {elapsed:7.1f} s  test accuracy {accuracy:.4f}", flush=True)
+        line = f"  {elapsed:7.1f} s  test accuracy {accuracy:.4f}"
+        if self.flip_average:
+            flipped = self.training.evaluate_accuracy(model, self.dataset.x_test,
+                                                      self.dataset.y_test, flip_average=True)
+            self.flipped.append((elapsed, flipped))
+            line += f"  (with flip averaging {flipped:.4f})"
+        print(line, flush=True)
         self.paused += time.perf_counter() - pause
         if self.target is not None and accuracy >= self.target:
             model.stop_training = True
 
 
-def accuracy_run(config, every, target=None):
-    """Train ``config`` on the full set, printing test accuracy over (training) time."""
+def accuracy_run(config, every, target=None, flip_average=False):
+    """Train ``config`` on the full set, printing test accuracy over (training) time.
+
+    Returns the (elapsed seconds, accuracy) points and, with ``flip_average``, the same
+    points evaluated with test-time flip averaging (else an empty list).
+    """
     from cifar_core import data, training
     from cifar_core.backend import keras
 
     dataset = data.load_cifar10()
-    clock = AccuracyClock(keras, training, dataset, every, target)
+    clock = AccuracyClock(keras, training, dataset, every, target, flip_average)
     print(f"training {config}")
     training.train(config, dataset, callbacks=[clock.callback])
-    return clock.points
+    return clock.points, clock.flipped
 
 
 def main():
@@ -151,7 +162,13 @@ def main():
     parser.add_argument("--time-to-accuracy", action="store_true",
                         help=f"wall time of the fast recipe to {NOTEBOOK_ACCURACY * 100:.1f}%%")
     parser.add_argument("--budget", type=float, help="seconds: best accuracy of a run this long")
-    parser.add_argument("--epochs", type=int, help="epochs for --time-to-accuracy/--budget runs")
+    parser.add_argument("--epochs", type=int,
+                        help="epochs of the --time-to-accuracy run (default 2) or of the --budget "
+                             "run (default: as many as a probe says fit)")
+    parser.add_argument("--check-every", type=int, default=50,
+                        help="batches between test-accuracy checks for --time-to-accuracy")
+    parser.add_argument("--flip-average", action="store_true",
+                        help="also print test accuracy with flip averaging (clock paused)")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.worker:
@@ -163,20 +180,28 @@ def main():
 
     if arguments.time_to_accuracy:
         config = training.preset("fast", epochs=arguments.epochs or 2)
-        points = accuracy_run(config, every=50, target=NOTEBOOK_ACCURACY)
+        points, _ = accuracy_run(config, every=arguments.check_every, target=NOTEBOOK_ACCURACY)
         reached = [elapsed for elapsed, accuracy in points if accuracy >= NOTEBOOK_ACCURACY]
         print(f"time to {NOTEBOOK_ACCURACY:.1%}: "
               + (f"{reached[0]:.0f} s" if reached else "not reached")
               + " (the seed notebook's recipe needs about 840 s for 60% on these machines)")
     if arguments.budget:
-        # Choose epochs so the run fits the budget at the speed of a short probe epoch.
-        config = training.preset("fast", epochs=arguments.epochs or 1)
-        points = accuracy_run(config, every=10**9)
-        per_epoch = points[-1][0]
-        epochs = max(1, int(arguments.budget // per_epoch))
-        print(f"one epoch took {per_epoch:.0f} s; a {arguments.budget:.0f} s budget allows {epochs}")
-        points = accuracy_run(training.preset("fast", epochs=epochs), every=10**9)
-        print(f"best test accuracy in {arguments.budget:.0f} s: {max(a for _, a in points):.4f}")
+        # Choose epochs so the run fits the budget at the speed of a short probe (40 batches,
+        # start-up included, so the estimate errs long); --epochs skips the probe.
+        epochs = arguments.epochs
+        if epochs is None:
+            probe = training.preset("fast")
+            probe = training.preset("fast", epochs=1, train_size=40 * probe.batch_size)
+            points, _ = accuracy_run(probe, every=10**9)
+            per_epoch = points[-1][0] * 50000 / probe.train_size
+            epochs = max(1, int(arguments.budget // per_epoch))
+            print(f"an epoch takes about {per_epoch:.0f} s; a {arguments.budget:.0f} s budget "
+                  f"allows {epochs}")
+        points, flipped = accuracy_run(training.preset("fast", epochs=epochs), every=10**9,
+                                       flip_average=arguments.flip_average)
+        print(f"best test accuracy in {arguments.budget:.0f} s: {max(a for _, a in points):.4f}"
+              f" (training time {points[-1][0]:.0f} s)"
+              + (f"; with flip averaging {max(a for _, a in flipped):.4f}" if flipped else ""))
     if arguments.quick or not (arguments.time_to_accuracy or arguments.budget):
         quick(arguments.steps, arguments.repeats)
 
