@@ -70,7 +70,8 @@ def evaluate(entry):
 
 
 def layers_link(model_key, index):
-    return "/layers?" + urlencode({"model": model_key, "split": "test", "index": int(index)})
+    """A link relative to this page, so it also works under a server.baseUrlPath."""
+    return "layers?" + urlencode({"model": model_key, "split": "test", "index": int(index)})
 
 
 def gallery(indices, probabilities, model_key, empty_message):

@@ -68,7 +68,7 @@ def test_page_shows_accuracy_matrix_table_and_linked_galleries(app):
     assert app.get("plotly_chart"), "the confusion matrix is missing"
     assert len(app.dataframe[0].value) == 10  # one row per class
     assert len(app.get("image")) == 48  # the chosen cell and the top losses, 24 each
-    assert all(link.startswith("/layers?model=tiny&split=test&index=") for link in links(app))
+    assert all(link.startswith("layers?model=tiny&split=test&index=") for link in links(app))
     assert query(app, "model") == "tiny"
     assert {"true", "predicted"} <= set(app.query_params)
 

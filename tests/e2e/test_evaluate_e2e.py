@@ -52,7 +52,7 @@ def test_matrix_click_and_a_gallery_link_to_layers(evaluate_url, page):
     # Every gallery image links to the Layers page for that test image and this model.
     link = page.locator('[data-testid="stImage"] a').first
     href = link.get_attribute("href")
-    match = re.fullmatch(r"/layers\?model=tiny&split=test&index=(\d+)", href)
+    match = re.fullmatch(r"layers\?model=tiny&split=test&index=(\d+)", href)
     assert match, href
     with page.context.expect_page() as opened:  # the link opens a new tab
         link.click()
