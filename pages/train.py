@@ -160,7 +160,7 @@ def delete(run_id):
         runs.delete_run(run_id)
     except (ValueError, OSError) as error:
         st.toast(f"Run {run_id} was not deleted: {error}", icon=":material/error:")
-    st.session_state.confirm_delete = False
+    st.session_state.pop(f"confirm_delete_{run_id}", None)
     ui.set_query(runs=None)
 
 
@@ -169,6 +169,9 @@ if record.model_path is not None:
     download.download_button("Download model.keras", data=record.model_path.read_bytes,
                              file_name=f"{record.id}.keras", on_click="ignore",
                              icon=":material/download:")
-if record.state != "running" and remove.toggle("Delete this run", key="confirm_delete"):
+# Keyed by run, so a "Delete" switched on for one run is not still on for the next chosen.
+confirming = record.state != "running" and remove.toggle("Delete this run",
+                                                         key=f"confirm_delete_{record.id}")
+if confirming:
     remove.button(f"Yes, delete run {record.id} for good", type="primary", icon=":material/delete:",
                   on_click=delete, args=(record.id,))

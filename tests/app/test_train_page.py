@@ -153,7 +153,7 @@ def test_delete_asks_first(tiny_dataset):
     run = runs.start_run(training.PRESETS["demo"])
     run.finish("stopped")
     app = open_page()
-    app.toggle(key="confirm_delete").set_value(True).run()
+    app.toggle(key=f"confirm_delete_{run.id}").set_value(True).run()
     confirm = next(button for button in app.button if button.label.startswith("Yes, delete"))
     confirm.click().run()
     assert not app.exception
@@ -166,7 +166,7 @@ def test_deleting_a_run_another_tab_deleted_is_a_message(tiny_dataset):
     gone.finish("stopped")
     gone.update(started=kept.status["started"] + 1)  # newest first: the page shows it
     app = open_page()
-    app.toggle(key="confirm_delete").set_value(True).run()
+    app.toggle(key=f"confirm_delete_{gone.id}").set_value(True).run()
     runs.delete_run(gone.id)  # meanwhile, in another tab
     confirm = next(button for button in app.button if button.label.startswith("Yes, delete"))
     confirm.click().run()
@@ -184,3 +184,18 @@ def test_malformed_links_show_the_page(tiny_dataset):
     assert not app.exception
     assert app.session_state["preset"] == "demo" and "Current run" not in [h.value for h in app.header]
     assert list(history(app)["run"]) == [run.id]
+
+
+def test_delete_switch_does_not_follow_to_another_run(tiny_dataset):
+    first, second = runs.start_run(training.PRESETS["demo"]), runs.start_run(training.PRESETS["demo"])
+    first.finish("stopped")
+    second.finish("stopped")
+    second.update(started=first.status["started"] + 1)  # newest first: the page shows it
+    app = open_page()
+    app.toggle(key=f"confirm_delete_{second.id}").set_value(True).run()
+    assert any(button.label.startswith("Yes, delete") for button in app.button)
+    app.query_params["runs"] = first.id  # the teacher picks the other run
+    app.run()
+    assert not app.exception
+    assert not any(button.label.startswith("Yes, delete") for button in app.button)
+    assert not app.toggle(key=f"confirm_delete_{first.id}").value
