@@ -160,11 +160,17 @@ def test_delete_asks_first(tiny_dataset):
     assert runs.list_runs() == [] and said(app, "info", "No runs yet")
 
 
+def two_finished_runs():
+    """Two stopped demo runs, the second newer (so the page shows it first)."""
+    first, second = runs.start_run(training.PRESETS["demo"]), runs.start_run(training.PRESETS["demo"])
+    first.finish("stopped")
+    second.finish("stopped")
+    second.update(started=first.status["started"] + 1)
+    return first, second
+
+
 def test_deleting_a_run_another_tab_deleted_is_a_message(tiny_dataset):
-    kept, gone = runs.start_run(training.PRESETS["demo"]), runs.start_run(training.PRESETS["demo"])
-    kept.finish("stopped")
-    gone.finish("stopped")
-    gone.update(started=kept.status["started"] + 1)  # newest first: the page shows it
+    kept, gone = two_finished_runs()
     app = open_page()
     app.toggle(key=f"confirm_delete_{gone.id}").set_value(True).run()
     runs.delete_run(gone.id)  # meanwhile, in another tab
@@ -187,10 +193,7 @@ def test_malformed_links_show_the_page(tiny_dataset):
 
 
 def test_delete_switch_does_not_follow_to_another_run(tiny_dataset):
-    first, second = runs.start_run(training.PRESETS["demo"]), runs.start_run(training.PRESETS["demo"])
-    first.finish("stopped")
-    second.finish("stopped")
-    second.update(started=first.status["started"] + 1)  # newest first: the page shows it
+    first, second = two_finished_runs()
     app = open_page()
     app.toggle(key=f"confirm_delete_{second.id}").set_value(True).run()
     assert any(button.label.startswith("Yes, delete") for button in app.button)
