@@ -31,4 +31,23 @@ except RuntimeError:
     # TensorFlow was initialised before us (another import path); its settings stand.
     pass
 
-__all__ = ["keras", "tf"]
+
+
+def bfloat16_is_native():
+    """Whether bfloat16 compute runs on hardware made for it: a GPU, or a CPU with
+    AVX512-BF16 or AMX (Linux's /proc/cpuinfo flags).
+
+    Elsewhere TensorFlow emulates bfloat16 and trains slower than in float32, so the
+    "auto" precision of our presets picks float32 there.
+    """
+    if tf.config.list_physical_devices("GPU"):
+        return True
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
+            flags = set(cpuinfo.read().split())
+    except OSError:
+        return False
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
+__all__ = ["keras", "tf", "bfloat16_is_native"]

@@ -39,7 +39,7 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     train = commands.add_parser("train", help="train a model into a new run folder")
-    train.add_argument("--preset", default="fast", help="seed-notebook, fast or demo")
+    train.add_argument("--preset", default="fast", help="seed-notebook, seed-fast, fast or demo")
     train.add_argument("--model", help="architecture: seed, fast or tiny")
     train.add_argument("--epochs", type=_positive_int)
     train.add_argument("--batch-size", type=_positive_int)
@@ -51,7 +51,8 @@ def build_parser():
     train.add_argument("--warmup-epochs", type=float)
     train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
     train.add_argument("--ema", action=argparse.BooleanOptionalAction, default=None)
-    train.add_argument("--precision", help="float32 or mixed_bfloat16")
+    train.add_argument("--precision",
+                       help="auto (bfloat16 where the hardware has it), float32 or mixed_bfloat16")
     train.add_argument("--train-size", type=_positive_int, help="training images (default all)")
     train.add_argument("--validation-size", type=int, help="test images checked each epoch")
     train.add_argument("--seed", type=int)

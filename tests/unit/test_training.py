@@ -147,3 +147,29 @@ def test_mixed_precision_training_saves_float32_model(tmp_path):
     assert dataclasses.is_dataclass(result)
     accuracy = training.evaluate_accuracy(reloaded, images, tiny_data().y_test, flip_average=True)
     assert 0.0 <= accuracy <= 1.0
+
+
+@pytest.mark.parametrize("native, expected", [(True, "mixed_bfloat16"), (False, "float32")])
+def test_auto_precision_uses_bfloat16_only_where_native(monkeypatch, native, expected):
+    """Emulated bfloat16 trains slower than float32, so "auto" must not pick it there."""
+    monkeypatch.setattr(training.backend, "bfloat16_is_native", lambda: native)
+    config = training.TrainConfig(model="tiny", precision="auto")
+    assert training.effective_precision(config) == expected
+    model = training.build_for(config, tiny_data().x_train)
+    assert model.get_layer("conv1").compute_dtype == expected.removeprefix("mixed_")
+
+
+def test_explicit_precision_is_kept_whatever_the_hardware(monkeypatch):
+    monkeypatch.setattr(training.backend, "bfloat16_is_native", lambda: False)
+    config = training.TrainConfig(model="tiny", precision="mixed_bfloat16")
+    assert training.effective_precision(config) == "mixed_bfloat16"
+    assert training.preset("fast").precision == "auto"
+
+
+def test_bfloat16_is_native_reads_the_cpu_flags(monkeypatch):
+    """Without a GPU the answer must agree with Linux's /proc/cpuinfo."""
+    from cifar_core import backend
+
+    monkeypatch.setattr(backend.tf.config, "list_physical_devices", lambda kind=None: [])
+    flags = set(open("/proc/cpuinfo").read().split())
+    assert backend.bfloat16_is_native() == bool(flags & {"avx512_bf16", "amx_bf16"})
