@@ -2,6 +2,7 @@
 
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -123,3 +124,17 @@ def test_model_card_fields(tiny_model_path):
     assert set(card) == {"architecture", "recipe", "epochs", "test_accuracy", "date", "parameters"}
     assert card["architecture"] == "tiny"
     assert 0.0 <= card["test_accuracy"] <= 1.0
+
+
+SHIPPED = sorted((Path(models.__file__).resolve().parent.parent / "models").glob("*.keras"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[path.stem for path in SHIPPED])
+def test_shipped_model_matches_its_architecture(path):
+    """A shipped model has the current builder's weight shapes, so inference_copy and the pages agree."""
+    card = json.loads(path.with_suffix(".json").read_text())
+    model = models.load_model(path)
+    assert card["architecture"] == model.name
+    fresh = models.build_model(model.name)
+    assert [weight.shape for weight in model.weights] == [weight.shape for weight in fresh.weights]
+    assert card["parameters"] == fresh.count_params()
