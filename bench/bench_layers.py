@@ -24,6 +24,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 from cifar_core import activations, convolution, data, models, plots, top_activations  # noqa: E402
 from cifar_core.backend import keras  # noqa: E402
+from bench.timing import TIMED_PAGE  # noqa: E402
 
 TARGETS_MS = {"activations": 20.0, "interaction": 300.0, "top images": 15000.0}
 
@@ -58,19 +59,6 @@ def interaction(model, untrained, image, layer):
     step = convolution.explain(model, image, 12, 12, 0)
     plots.convolution_figure(step.patch, step.kernel, step.products, inside=step.inside).to_json()
     activations.feature_map_mosaic(activations.extractor(untrained)(image)[layer][0], tile_pixels=64)
-
-
-#: Runs the page and records how long its script took, Streamlit's own calls included.
-TIMED_PAGE = """
-import runpy, time
-import streamlit as st
-started, cpu_started = time.perf_counter(), time.process_time()
-try:
-    runpy.run_path({page!r}, run_name="__main__")
-finally:
-    st.session_state["script_ms"] = (time.perf_counter() - started) * 1000
-    st.session_state["script_cpu_ms"] = (time.process_time() - cpu_started) * 1000
-"""
 
 
 def page_rerun_ms(architecture, repeats):

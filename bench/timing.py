@@ -20,3 +20,17 @@ def median_ms(function, repeats, *, warmup=2, clock=time.perf_counter):
         function()
         timings.append((clock() - started) * 1000)
     return statistics.median(timings)
+
+
+#: An AppTest script that runs the page file ``{page}`` and leaves in session_state what
+#: the server spent on it: "script_ms" (wall) and "script_cpu_ms" (CPU, all threads).
+TIMED_PAGE = """
+import runpy, time
+import streamlit as st
+started, cpu_started = time.perf_counter(), time.process_time()
+try:
+    runpy.run_path({page!r}, run_name="__main__")
+finally:
+    st.session_state["script_ms"] = (time.perf_counter() - started) * 1000
+    st.session_state["script_cpu_ms"] = (time.process_time() - cpu_started) * 1000
+"""
