@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import tempfile
-import threading
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -272,33 +271,3 @@ def cached_evaluation(model_path, images, labels, dataset_source, *, progress=No
     save_cached(model_path, evaluation, dataset_source)
     return evaluation
 
-
-class EvaluationJob:
-    """``cached_evaluation`` in a daemon thread, so a page can poll progress and stay live.
-
-    The thread loads its own copy of the model and never calls Streamlit; the page reads
-    ``done``, ``total``, ``result`` and ``error``.
-    """
-
-    def __init__(self, model_path, images, labels, dataset_source):
-        self.arguments = (model_path, images, labels, dataset_source)
-        self.done, self.total = 0, len(labels)
-        self.result, self.error = None, None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def _progress(self, stage, done, total):
-        self.done, self.total = done, total
-
-    def _run(self):
-        try:
-            self.result = cached_evaluation(*self.arguments, progress=self._progress)
-        except Exception as error:  # Reported on the page instead of dying silently.
-            self.error = f"{type(error).__name__}: {error}"
-
-    @property
-    def finished(self):
-        return self.result is not None or self.error is not None

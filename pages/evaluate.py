@@ -1,12 +1,11 @@
 """Evaluate: test accuracy, confusion matrix and the mistakes, each linked to the Layers page."""
 
-import threading
 from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
 
-from cifar_core import catalog, evaluation, pictures, plots, ui
+from cifar_core import catalog, evaluation, evaluation_jobs, pictures, plots, ui
 
 GALLERY_SIZE = 24  # images per gallery: three rows of eight
 GALLERY_COLUMNS = 8
@@ -22,9 +21,9 @@ st.caption(f"Every number here comes from the {len(labels):,} test images, which
 
 
 @st.cache_resource(show_spinner=False)
-def evaluation_jobs():
+def server_evaluations():
     """Server-wide: one background evaluation per model file and dataset, whoever asked."""
-    return {"lock": threading.Lock(), "jobs": {}}
+    return evaluation_jobs.EvaluationJobs()
 
 
 @st.fragment(run_every=0.5)
@@ -33,13 +32,6 @@ def evaluation_progress(job, label):
         st.rerun(scope="app")
     st.progress(job.done / max(job.total, 1),
                 text=f"Evaluating {label} on the test images: {job.done:,} / {job.total:,}")
-
-
-def forget_evaluation(key):
-    """Drop a failed evaluation so that the next run of the page starts it afresh."""
-    registry = evaluation_jobs()
-    with registry["lock"]:
-        registry["jobs"].pop(key, None)
 
 
 def evaluate(entry):
@@ -52,16 +44,11 @@ def evaluate(entry):
         st.stop()
     if found is not None:
         return found
-    registry = evaluation_jobs()
-    with registry["lock"]:
-        job = registry["jobs"].get(key)
-        if job is None:
-            job = evaluation.EvaluationJob(entry.path, images, labels, data.source).start()
-            registry["jobs"][key] = job
+    job = server_evaluations().get_or_start(key, entry.path, images, labels, data.source)
     if job.error:
         st.error(f"**{entry.label}** could not be evaluated. {job.error}", icon=":material/error:")
         st.button("Try again", icon=":material/refresh:", key=f"retry_{entry.key}",
-                  on_click=forget_evaluation, args=(key,))
+                  on_click=server_evaluations().forget, args=(key,))
         st.stop()
     if job.result is not None:
         return job.result  # Finished, but no cache folder was writable.
