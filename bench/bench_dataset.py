@@ -12,15 +12,15 @@ costs less on the server and more in the browser, which fetches and lays out 100
 """
 
 import argparse
-import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from bench.timing import TIMED_PAGE  # noqa: E402
+from bench.timing import timed_reruns  # noqa: E402
 
 TARGET_MS = 300.0
 
@@ -38,23 +38,6 @@ for slot, index in enumerate(range((page - 1) * 100, page * 100)):
 """
 
 
-def page_turns(script, query, repeats):
-    """Median (script ms, script CPU ms) over ``repeats`` page turns of ``script``."""
-    from streamlit.testing.v1 import AppTest
-
-    app = AppTest.from_string(script, default_timeout=120)
-    app.query_params.update(query)
-    app.run()
-    assert not app.exception, app.exception
-    walls, cpus = [], []
-    for page in range(2, repeats + 3):  # the first turn warms caches and is not counted
-        app.number_input(key="page").set_value(page).run()
-        assert not app.exception, app.exception
-        walls.append(app.session_state["script_ms"])
-        cpus.append(app.session_state["script_cpu_ms"])
-    return statistics.median(walls[1:]), statistics.median(cpus[1:])
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=10)
@@ -66,11 +49,16 @@ def main():
     except data.DatasetError as error:
         sys.exit(f"bench_dataset: needs the real dataset ({error})")
 
-    ours_page = TIMED_PAGE.format(page=str(PROJECT_ROOT / "pages" / "dataset.py"))
-    baseline_page = TIMED_PAGE.format(page=_write_baseline())
+    def next_page(app, turn):
+        app.number_input(key="page").set_value(turn + 2)
+
     started = time.perf_counter()
-    ours, ours_cpu = page_turns(ours_page, {"split": "train", "grid": "10"}, arguments.repeats)
-    baseline, baseline_cpu = page_turns(baseline_page, {}, arguments.repeats)
+    ours, ours_cpu, _ = timed_reruns(PROJECT_ROOT / "pages" / "dataset.py",
+                                     {"split": "train", "grid": "10"}, next_page, arguments.repeats)
+    with tempfile.TemporaryDirectory(prefix="bench-dataset-") as folder:  # runpy runs files
+        baseline_page = Path(folder) / "widget_per_tile.py"
+        baseline_page.write_text(WIDGET_PER_TILE_PAGE)
+        baseline, baseline_cpu, _ = timed_reruns(baseline_page, {}, next_page, arguments.repeats)
     print(f"10 x 10 grid, next page, median of {arguments.repeats} warm reruns "
           f"({time.perf_counter() - started:.0f} s in all):")
     print(f"  Dataset page (one mosaic, clickable) : {ours:7.1f} ms  (CPU {ours_cpu:.0f} ms)")
@@ -80,16 +68,6 @@ def main():
           f"not 100)")
     print(f"  target {TARGET_MS:.0f} ms: {'met' if ours <= TARGET_MS else 'MISSED'} "
           f"({ours / TARGET_MS:.2f} of target)")
-
-
-def _write_baseline():
-    """The baseline page as a file in a temporary folder (runpy runs files)."""
-    import tempfile
-
-    folder = Path(tempfile.mkdtemp(prefix="bench-dataset-"))
-    path = folder / "widget_per_tile.py"
-    path.write_text(WIDGET_PER_TILE_PAGE)
-    return str(path)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ the test images. Weights do not change the speed, so untrained models are timed.
 """
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -24,19 +23,9 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 from cifar_core import activations, convolution, data, models, plots, top_activations  # noqa: E402
 from cifar_core.backend import keras  # noqa: E402
-from bench.timing import TIMED_PAGE  # noqa: E402
+from bench.timing import median_ms, timed_reruns  # noqa: E402
 
 TARGETS_MS = {"activations": 20.0, "interaction": 300.0, "top images": 15000.0}
-
-
-def median_ms(function, repeats):
-    function()  # warm: traces tf.functions, fills caches
-    timings = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
 
 
 def once_ms(function):
@@ -72,8 +61,6 @@ def page_rerun_ms(architecture, repeats):
     import os
     import tempfile
 
-    from streamlit.testing.v1 import AppTest
-
     with tempfile.TemporaryDirectory(prefix="bench-layers-") as folder:  # removed afterwards
         directory = Path(folder)
         model = models.build_model(architecture, seed=0)
@@ -81,20 +68,13 @@ def page_rerun_ms(architecture, repeats):
                                 architecture=architecture, recipe="untrained", epochs=0,
                                 test_accuracy=None, parameters=model.count_params())
         os.environ["CIFAR_MODELS_DIR"] = str(directory)
-        page = str(PROJECT_ROOT / "pages" / "layers.py")
-        app = AppTest.from_string(TIMED_PAGE.format(page=page), default_timeout=120)
-        app.query_params.update(model=architecture, split="test", index="7", layer="conv3")
-        app.run()
-        scripts, cpu, round_trips = [], [], []
-        for repeat in range(repeats + 1):
-            app.selectbox(key="layer").set_value("conv4" if repeat % 2 == 0 else "conv3")
-            started = time.perf_counter()
-            app.run()
-            round_trips.append((time.perf_counter() - started) * 1000)
-            scripts.append(app.session_state["script_ms"])
-            cpu.append(app.session_state["script_cpu_ms"])
-            assert not app.exception, app.exception
-    return tuple(statistics.median(values[1:]) for values in (scripts, cpu, round_trips))
+
+        def switch_layer(app, turn):
+            app.selectbox(key="layer").set_value("conv4" if turn % 2 == 0 else "conv3")
+
+        return timed_reruns(PROJECT_ROOT / "pages" / "layers.py",
+                            {"model": architecture, "split": "test", "index": "7", "layer": "conv3"},
+                            switch_layer, repeats)
 
 
 def report(name, ours, baseline, baseline_name, target):

@@ -106,9 +106,9 @@ def print_table(idle, busy):
 
 
 async def main(sessions, epochs):
-    runs_folder = tempfile.mkdtemp(prefix="bench-load-runs-")
-    environment = dict(os.environ, CIFAR_RUNS_DIR=runs_folder)
-    server = AppServer(environment, Path(tempfile.mkdtemp()) / "streamlit.log")
+    scratch = Path(tempfile.mkdtemp(prefix="bench-load-"))  # runs and the server's log
+    environment = dict(os.environ, CIFAR_RUNS_DIR=str(scratch / "runs"))
+    server = AppServer(environment, scratch / "streamlit.log")
     try:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -127,7 +127,7 @@ async def main(sessions, epochs):
             await browser.close()
     finally:
         server.close()
-        shutil.rmtree(runs_folder, ignore_errors=True)  # the demo run's model and logs
+        shutil.rmtree(scratch, ignore_errors=True)  # the demo run's model, TensorBoard logs
     print(f"{sessions} browser sessions, each opening all {len(PAGES)} pages at once; "
           f"training: demo recipe, tiny model ({'still training' if still_training else 'ENDED'}"
           f" when the round finished)")

@@ -193,8 +193,8 @@ def main():
         # after one 151 s epoch). --epochs skips the probe and uses every image.
         epochs, train_size = arguments.epochs, None
         if epochs is None:
-            probe = training.preset("fast")
-            probe = training.preset("fast", epochs=1, train_size=40 * probe.batch_size)
+            batch_size = training.preset("fast").batch_size
+            probe = training.preset("fast", epochs=1, train_size=40 * batch_size)
             points, _ = accuracy_run(probe, every=10**9)
             per_image = points[-1][0] / probe.train_size
             epochs = max(2, int(arguments.budget // (per_image * 50000)))

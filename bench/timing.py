@@ -34,3 +34,27 @@ finally:
     st.session_state["script_ms"] = (time.perf_counter() - started) * 1000
     st.session_state["script_cpu_ms"] = (time.process_time() - cpu_started) * 1000
 """
+
+
+def timed_reruns(page, query, change, repeats):
+    """Medians (script ms, script CPU ms, AppTest round trip ms) of reruns of the page file
+    ``page`` opened at ``query``; ``change(app, turn)`` sets a widget before each rerun.
+
+    The first of ``repeats + 1`` reruns warms caches and is not counted.
+    """
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_string(TIMED_PAGE.format(page=str(page)), default_timeout=120)
+    app.query_params.update(query)
+    app.run()
+    assert not app.exception, app.exception
+    scripts, cpus, round_trips = [], [], []
+    for turn in range(repeats + 1):
+        change(app, turn)
+        started = time.perf_counter()
+        app.run()
+        round_trips.append((time.perf_counter() - started) * 1000)
+        assert not app.exception, app.exception
+        scripts.append(app.session_state["script_ms"])
+        cpus.append(app.session_state["script_cpu_ms"])
+    return tuple(statistics.median(values[1:]) for values in (scripts, cpus, round_trips))
