@@ -10,6 +10,7 @@ Set the variables yourself before starting Python to override any of them.
 """
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
@@ -32,6 +33,9 @@ except RuntimeError:
     pass
 
 
+#: Where Linux lists the CPU's feature flags.
+CPUINFO = Path("/proc/cpuinfo")
+
 
 def bfloat16_is_native():
     """Whether bfloat16 compute runs on hardware made for it: a GPU, or a CPU with
@@ -43,9 +47,8 @@ def bfloat16_is_native():
     if tf.config.list_physical_devices("GPU"):
         return True
     try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
-            flags = set(cpuinfo.read().split())
-    except OSError:
+        flags = set(CPUINFO.read_text(encoding="utf-8", errors="replace").split())
+    except OSError:  # not Linux
         return False
     return bool(flags & {"avx512_bf16", "amx_bf16"})
 
