@@ -12,9 +12,8 @@ goes to the project cache folder instead. TensorFlow is imported only to run a m
 """
 
 import hashlib
+import io
 import json
-import os
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cifar_core import data
+from cifar_core import data, runs
 
 #: Images per forward pass. Measured on the seed model (bench/bench_evaluate.py): 64 costs
 #: about the CPU of 250 and 8% less than model.predict's 32, and its first conv output
@@ -231,24 +230,14 @@ def load_cached(model_path, labels, dataset_source):
     return None
 
 
-def _write_atomically(path, key, probabilities):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(suffix=CACHE_SUFFIX, dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, key=np.array(key), probabilities=probabilities)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-
-
 def save_cached(model_path, evaluation, dataset_source):
     """Store ``evaluation`` in the first writable cache place; its path, or None if none is."""
     key = cache_key(model_path, evaluation.labels, dataset_source)
     for path in cache_paths(model_path):
         try:
-            _write_atomically(path, key, evaluation.probabilities)
+            buffer = io.BytesIO()
+            np.savez(buffer, key=np.array(key), probabilities=evaluation.probabilities)
+            runs.write_atomic(path, buffer.getvalue())
             return path
         except OSError:
             continue
