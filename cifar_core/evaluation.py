@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cifar_core import data, runs
+from cifar_core import background, data, runs
 
 #: Images per forward pass. Measured on the seed model (bench/bench_evaluate.py): 64 costs
 #: about the CPU of 250 and 8% less than model.predict's 32, and its first conv output
@@ -260,3 +260,11 @@ def cached_evaluation(model_path, images, labels, dataset_source, *, progress=No
     save_cached(model_path, evaluation, dataset_source)
     return evaluation
 
+
+def evaluation_job(model_path, images, labels, dataset_source):
+    """A background ``Task`` whose result is ``cached_evaluation`` of these arguments; its
+    thread loads its own copy of the model."""
+    return background.Task(
+        lambda progress: cached_evaluation(model_path, images, labels, dataset_source,
+                                           progress=progress),
+        total=len(labels), name="evaluation")

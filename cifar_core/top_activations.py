@@ -10,7 +10,6 @@ modification time and of the images, so it is recomputed only when either change
 
 import hashlib
 import io
-import threading
 import zipfile
 import zlib
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from cifar_core import activations, data, pictures, runs
+from cifar_core import activations, background, data, pictures, runs
 from cifar_core.backend import keras, tf
 
 #: Images per forward pass: big enough to amortise call overhead, small enough for RAM.
@@ -145,80 +144,8 @@ def load_or_compute(model, model_path, images, *, progress=None):
     return peaks
 
 
-class PeakJob:
-    """``load_or_compute`` in a daemon thread, for pages: start once, poll ``snapshot``.
-
-    The thread never touches Streamlit; it only updates the fields read by snapshot.
-    """
-
-    def __init__(self, model, model_path, images):
-        self._arguments = (model, model_path, images)
-        self._lock = threading.Lock()
-        self._thread = None
-        self._state = {"state": "waiting", "done": 0, "total": len(images), "error": None}
-        self.result = None
-
-    def start(self):
-        """Start the computation unless it is running or finished; returns self."""
-        with self._lock:
-            if self._thread is None or self._state["state"] == "failed":
-                self._state.update(state="running", error=None)
-                self._thread = threading.Thread(target=self._run, daemon=True,
-                                                name="top-activations")
-                self._thread.start()
-        return self
-
-    def _progress(self, stage, done, total):
-        with self._lock:
-            self._state.update(done=done, total=total)
-
-    def _run(self):
-        try:
-            result = load_or_compute(*self._arguments, progress=self._progress)
-        except Exception as error:  # Reported on the page instead of killing the thread.
-            with self._lock:
-                self._state.update(state="failed", error=f"{type(error).__name__}: {error}")
-            return
-        self.result = result
-        with self._lock:
-            self._state.update(state="done", done=self._state["total"])
-
-    def snapshot(self):
-        """A copy of {state: waiting|running|done|failed, done, total, error}."""
-        with self._lock:
-            return dict(self._state)
-
-
-class PeakJobs:
-    """The server's PeakJobs by key, for pages; beyond ``keep`` jobs the oldest finished go.
-
-    Each finished job holds its model and peak tables (tens of MB for the seed network),
-    so a server that sees many models must not keep them all. A dropped job's peaks stay
-    in the disk cache: asking for that model again reads them back in a moment.
-    """
-
-    def __init__(self, keep=8):
-        if keep < 1:
-            raise ValueError(f"keep must be at least 1, got {keep!r}")
-        self.keep = keep
-        self._lock = threading.Lock()
-        self._jobs = {}  # key -> PeakJob, oldest first
-
-    def get(self, key):
-        """The job under ``key`` (now the most recently used), or None."""
-        with self._lock:
-            job = self._jobs.pop(key, None)
-            if job is not None:
-                self._jobs[key] = job
-            return job
-
-    def start(self, key, model, model_path, images):
-        """The job under ``key``, created if new, started unless running or done."""
-        with self._lock:
-            job = self._jobs.pop(key, None) or PeakJob(model, model_path, images)
-            self._jobs[key] = job  # the most recently used last
-            finished = [other for other, other_job in self._jobs.items()
-                        if other != key and other_job.snapshot()["state"] in ("done", "failed")]
-            for other in finished[:max(0, len(self._jobs) - self.keep)]:
-                del self._jobs[other]  # least recently used first; running jobs stay
-        return job.start()
+def peak_job(model, model_path, images):
+    """A background ``Task`` whose result is ``load_or_compute(model, model_path, images)``."""
+    return background.Task(
+        lambda progress: load_or_compute(model, model_path, images, progress=progress),
+        total=len(images), name="top-activations")

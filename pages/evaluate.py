@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from cifar_core import catalog, evaluation, evaluation_jobs, pictures, plots, ui
+from cifar_core import background, catalog, evaluation, pictures, plots, ui
 
 GALLERY_SIZE = 24  # images per gallery: three rows of eight
 GALLERY_COLUMNS = 8
@@ -23,15 +23,17 @@ st.caption(f"Every number here comes from the {len(labels):,} test images, which
 @st.cache_resource(show_spinner=False)
 def server_evaluations():
     """Server-wide: one background evaluation per model file and dataset, whoever asked."""
-    return evaluation_jobs.EvaluationJobs()
+    return background.TaskRegistry()
 
 
 @st.fragment(run_every=0.5)
 def evaluation_progress(job, label):
-    if job.finished:
+    snapshot = job.snapshot()
+    if snapshot["state"] in ("done", "failed"):
         st.rerun(scope="app")
-    st.progress(job.done / max(job.total, 1),
-                text=f"Evaluating {label} on the test images: {job.done:,} / {job.total:,}")
+    st.progress(snapshot["done"] / max(snapshot["total"], 1),
+                text=f"Evaluating {label} on the test images: "
+                     f"{snapshot['done']:,} / {snapshot['total']:,}")
 
 
 def evaluate(entry):
@@ -44,13 +46,16 @@ def evaluate(entry):
         st.stop()
     if found is not None:
         return found
-    job = server_evaluations().get_or_start(key, entry.path, images, labels, data.source)
-    if job.error:
-        st.error(f"**{entry.label}** could not be evaluated. {job.error}", icon=":material/error:")
+    job = server_evaluations().start(
+        key, lambda: evaluation.evaluation_job(entry.path, images, labels, data.source))
+    snapshot = job.snapshot()
+    if snapshot["state"] == "failed":
+        st.error(f"**{entry.label}** could not be evaluated. {snapshot['error']}",
+                 icon=":material/error:")
         st.button("Try again", icon=":material/refresh:", key=f"retry_{entry.key}",
-                  on_click=server_evaluations().forget, args=(key,))
+                  on_click=job.start)
         st.stop()
-    if job.result is not None:
+    if snapshot["state"] == "done":
         return job.result  # Finished, but no cache folder was writable.
     evaluation_progress(job, entry.label)
     st.stop()

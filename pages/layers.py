@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cifar_core import (activations, convolution, images as uploads, models, pictures, plots,
-                        top_activations, ui)
+from cifar_core import (activations, background, convolution, images as uploads, models,
+                        pictures, plots, top_activations, ui)
 
 
 @st.cache_resource(show_spinner="Building an untrained copy of the network...")
@@ -19,13 +19,13 @@ def untrained_model(architecture):
 
 @st.cache_resource
 def peak_jobs():
-    """Server-wide top-activation jobs by (model path, modification time)."""
-    return top_activations.PeakJobs()
+    """Server-wide top-activation tasks by (model path, modification time)."""
+    return background.TaskRegistry()
 
 
 def start_top_job(key, model, path, test_images):
-    """The server-wide job for this model file, started if new (a button callback)."""
-    return peak_jobs().start(key, model, path, test_images)
+    """The server-wide task for this model file, started if new (a button callback)."""
+    return peak_jobs().start(key, lambda: top_activations.peak_job(model, path, test_images))
 
 
 def show(container, picture, caption):

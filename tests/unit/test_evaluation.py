@@ -233,6 +233,29 @@ def test_unwritable_models_folder_falls_back_to_the_cache_dir(test_set, model_fi
     assert not list(model_file.parent.glob(".tmp-*"))  # no temporary left behind
 
 
+def test_real_tiny_model_through_the_job(tiny_model_path, tmp_path, monkeypatch):
+    monkeypatch.setenv("CIFAR10_CACHE_DIR", str(tmp_path / "cache"))
+    generator = np.random.default_rng(1)
+    images = generator.integers(0, 256, (12, 32, 32, 3), dtype=np.uint8)
+    labels = generator.integers(0, 10, 12)
+    job = evaluation.evaluation_job(tiny_model_path, images, labels, f"test {tmp_path}").start()
+    assert job.join(timeout=60)
+    snapshot = job.snapshot()
+    assert snapshot["state"] == "done" and snapshot["error"] is None, snapshot["error"]
+    np.testing.assert_allclose(job.result.probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    assert (snapshot["done"], snapshot["total"]) == (12, 12)
+    assert evaluation.load_cached(tiny_model_path, labels, f"test {tmp_path}") is not None
+
+
+def test_job_reports_a_broken_model_file(tmp_path):
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"not a model")
+    job = evaluation.evaluation_job(broken, np.zeros((2, 32, 32, 3), np.uint8),
+                                    np.zeros(2, np.int64), "x").start()
+    assert job.join(timeout=60)
+    assert job.result is None and "ModelError" in job.snapshot()["error"]
+
+
 def test_twin_model_files_do_not_share_a_cache_key(model_file):
     twin = model_file.with_name("twin.keras")
     twin.write_bytes(model_file.read_bytes())

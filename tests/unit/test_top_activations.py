@@ -1,7 +1,5 @@
 """Peak activations over a set of images, the top images per filter, the disk cache, the job."""
 
-import time
-
 import numpy as np
 import pytest
 
@@ -103,42 +101,17 @@ def test_a_damaged_cache_file_is_recomputed(tiny_model, images, tmp_path):
     assert not list(cached.parent.glob(".tmp-*"))
 
 
-def wait_for(job):
-    """Wait (at most a minute) until a PeakJob is no longer running; its state."""
-    deadline = time.monotonic() + 60
-    while job.snapshot()["state"] == "running" and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return job.snapshot()["state"]
-
-
 def test_job_runs_in_the_background(tiny_model, images, tmp_path):
     path = models.save_model(tiny_model, tmp_path / "tiny.keras")
-    job = top_activations.PeakJob(tiny_model, path, images)
+    job = top_activations.peak_job(tiny_model, path, images)
     assert job.snapshot()["state"] == "waiting"
-    job.start().start()  # A second start is a no-op.
-    wait_for(job)
+    assert job.start().join(timeout=60)
     assert job.snapshot() == {"state": "done", "done": 23, "total": 23, "error": None}
     assert job.result["conv1"].shape == (23, 16)
 
 
-def test_job_registry_keeps_only_the_most_recently_used_finished_jobs(tiny_model, images,
-                                                                       tmp_path):
-    path = models.save_model(tiny_model, tmp_path / "tiny.keras")
-    registry = top_activations.PeakJobs(keep=2)
-    first = registry.start("first", tiny_model, path, images)
-    assert wait_for(first) == "done" and registry.start("first", None, None, None) is first
-    second = registry.start("second", tiny_model, path, images)
-    assert wait_for(second) == "done"
-    assert registry.get("first") is first  # used again: "second" is now the oldest
-    third = registry.start("third", tiny_model, path, images)
-    assert registry.get("second") is None and registry.get("first") is first
-    assert wait_for(third) == "done" and registry.get("third") is third
-    with pytest.raises(ValueError, match="keep"):
-        top_activations.PeakJobs(keep=0)
-
-
 def test_job_reports_failures(tmp_path, images, tiny_model):
-    job = top_activations.PeakJob(tiny_model, tmp_path / "missing.keras", images).start()
-    wait_for(job)
+    job = top_activations.peak_job(tiny_model, tmp_path / "missing.keras", images).start()
+    assert job.join(timeout=60)
     snapshot = job.snapshot()
     assert snapshot["state"] == "failed" and "missing.keras" in snapshot["error"]

@@ -1,0 +1,97 @@
+"""Work a page starts once and then polls: a daemon thread and a snapshot of its progress.
+
+A page never runs seconds of work in its script. It starts a ``Task`` (whose thread never
+calls Streamlit) and reads ``snapshot()`` from a fragment. A ``TaskRegistry`` shares tasks
+between sessions by key, so a model's test set is processed once, whoever asks first.
+"""
+
+import threading
+
+
+class Task:
+    """``work(progress)`` in a daemon thread; ``progress(stage, done, total)`` reports.
+
+    ``result`` holds what ``work`` returned once the state is "done". Starting a failed
+    task runs it again (a "Try again" button); starting a running or done one does nothing.
+    """
+
+    def __init__(self, work, total, name):
+        self._work, self._name = work, name
+        self._lock = threading.Lock()
+        self._thread = None
+        self._state = {"state": "waiting", "done": 0, "total": total, "error": None}
+        self.result = None
+
+    def start(self):
+        """Start the work unless it is running or finished; returns self."""
+        with self._lock:
+            if self._thread is None or self._state["state"] == "failed":
+                self._state.update(state="running", error=None)
+                self._thread = threading.Thread(target=self._run, daemon=True, name=self._name)
+                self._thread.start()
+        return self
+
+    def _progress(self, stage, done, total):
+        with self._lock:
+            self._state.update(done=done, total=total)
+
+    def _run(self):
+        try:
+            result = self._work(self._progress)
+        except Exception as error:  # Reported on the page instead of killing the thread.
+            with self._lock:
+                self._state.update(state="failed", error=f"{type(error).__name__}: {error}")
+            return
+        self.result = result
+        with self._lock:
+            self._state.update(state="done", done=self._state["total"])
+
+    def snapshot(self):
+        """A copy of {state: waiting|running|done|failed, done, total, error}."""
+        with self._lock:
+            return dict(self._state)
+
+    def join(self, timeout=None):
+        """Wait for the current run to end (at most ``timeout`` seconds); True if it has."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        return thread is not None and not thread.is_alive()
+
+
+class TaskRegistry:
+    """The server's tasks by key; beyond ``keep`` tasks the least recently used finished go.
+
+    A finished task holds its result (peak tables of tens of MB for the seed network), so a
+    server that sees many models must not keep them all; the results also sit in disk
+    caches, so asking again reads them back in a moment.
+    """
+
+    def __init__(self, keep=8):
+        if keep < 1:
+            raise ValueError(f"keep must be at least 1, got {keep!r}")
+        self.keep = keep
+        self._lock = threading.Lock()
+        self._tasks = {}  # key -> Task, least recently used first
+
+    def get(self, key):
+        """The task under ``key`` (now the most recently used), or None."""
+        with self._lock:
+            task = self._tasks.pop(key, None)
+            if task is not None:
+                self._tasks[key] = task
+            return task
+
+    def start(self, key, make_task):
+        """The task under ``key``; if there is none, ``make_task()`` makes one, started now."""
+        with self._lock:
+            task = self._tasks.pop(key, None)
+            new = task is None
+            if new:
+                task = make_task()
+            self._tasks[key] = task  # the most recently used last
+            finished = [other for other, other_task in self._tasks.items()
+                        if other != key and other_task.snapshot()["state"] in ("done", "failed")]
+            for other in finished[:max(0, len(self._tasks) - self.keep)]:
+                del self._tasks[other]  # least recently used first; running tasks stay
+        return task.start() if new else task
