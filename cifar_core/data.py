@@ -135,13 +135,22 @@ def find_cifar10(path=None, *, cache_dir=None):
     return _search(path, _cache_root(cache_dir))[0]
 
 
-def download_cifar10(url=OFFICIAL_URL, md5=OFFICIAL_MD5, *, cache_dir=None, progress=None):
+#: Default of download_cifar10's url and md5: the official values as they are at call time.
+_OFFICIAL = object()
+
+
+def download_cifar10(url=_OFFICIAL, md5=_OFFICIAL, *, cache_dir=None, progress=None):
     """Download the archive at ``url`` into our cache, verify its MD5 and return its path.
+
+    ``url`` and ``md5`` default to OFFICIAL_URL and OFFICIAL_MD5 as they are at call time
+    (so a test or a mirror can set them once for the app's Download button too).
 
     Only a complete download with the right MD5 is moved into place, so a failure
     (wrong checksum, dropped connection) leaves nothing behind. A file already there
     with the right MD5 is reused.
     """
+    url = OFFICIAL_URL if url is _OFFICIAL else url
+    md5 = OFFICIAL_MD5 if md5 is _OFFICIAL else md5
     name = url.rstrip("/").rsplit("/", 1)[-1]
     file_name = name if name.endswith((".tar.gz", ".tgz")) else ARCHIVE_NAME
     return fetch(url, md5, _cache_root(cache_dir) / file_name, progress=progress)

@@ -165,8 +165,7 @@ def _download_worker(state):
         state["done"], state["total"] = done, total
 
     try:
-        # Module attributes read at call time, so tests can point at a local server.
-        data.download_cifar10(data.OFFICIAL_URL, data.OFFICIAL_MD5, progress=progress)
+        data.download_cifar10(progress=progress)
     except (data.DatasetError, OSError) as error:
         state["error"] = str(error)
 
