@@ -1,10 +1,9 @@
 """AppTest for the Dataset page on the real dataset (skips where it is absent)."""
 
-import time
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app.polling import run_until
 from tests.conftest import APP_PATH
 
 TIMEOUT = 60
@@ -109,11 +108,8 @@ def test_download_button_fetches_the_archive_with_progress(archive_server, tmp_p
     monkeypatch.setattr(data, "OFFICIAL_MD5", archive_server["md5"])
     app = dataset_page().run()
     app.button(key="download_cifar10").click().run()
-    for _ in range(100):
-        if (cache / "cifar-10-python.tar.gz").exists() and "expected 50000" in app.error[0].value:
-            break
-        time.sleep(0.2)
-        app.run()
+    run_until(app, lambda app: (cache / "cifar-10-python.tar.gz").exists()
+              and bool(app.error) and "expected 50000" in app.error[0].value, seconds=20)
     assert not app.exception
     assert (cache / "cifar-10-python.tar.gz").read_bytes() == archive_server["httpd"].payload
     assert "cifar-10-python.tar.gz" in app.error[0].value and "expected 50000" in app.error[0].value

@@ -1,11 +1,11 @@
 """AppTest for the Evaluate page: the tiny model on the real test set (skips without it)."""
 
 import shutil
-import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app.polling import run_until
 from tests.conftest import APP_PATH
 
 TIMEOUT = 60
@@ -17,15 +17,10 @@ def evaluate_page():
     return app
 
 
-def run_until_evaluated(app, attempts=240):
+def run_until_evaluated(app):
     """Run the page, then rerun while the background evaluation is still going."""
     app.run()
-    for _ in range(attempts):
-        if app.exception or app.error or app.get("image"):
-            break
-        time.sleep(0.5)  # the evaluation thread works meanwhile; AppTest cannot wait on run_every
-        app.run()
-    return app
+    return run_until(app, lambda app: app.exception or app.error or app.get("image"))
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from cifar_core import catalog, data, jobs, runs, training, ui
+from tests.app.polling import run_until
 from tests.conftest import PROJECT_ROOT
 
 PAGE = str(PROJECT_ROOT / "pages" / "train.py")
@@ -44,17 +45,6 @@ def fill_form(app, **fields):
         app.number_input(key=f"field_{name}").set_value(value)
     start = next(button for button in app.button if button.label == "Start training")
     return start.click().run()
-
-
-def run_until(app, condition, seconds=120):
-    """Rerun the page (as run_every would) until ``condition(app)`` holds."""
-    deadline = time.monotonic() + seconds
-    while not condition(app):
-        assert time.monotonic() < deadline, "the page never reached the expected state"
-        assert not app.exception, app.exception
-        time.sleep(0.5)
-        app.run()
-    return app
 
 
 def said(app, kind, text):
