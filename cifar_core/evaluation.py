@@ -14,7 +14,6 @@ goes to the project cache folder instead. TensorFlow is imported only to run a m
 import hashlib
 import io
 import json
-import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -221,7 +220,7 @@ def load_cached(model_path, labels, dataset_source):
                 if str(stored["key"]) != key:
                     continue
                 probabilities = stored["probabilities"].astype(np.float32)
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error):
+        except runs.NPZ_READ_ERRORS:
             continue  # Missing or corrupt (e.g. half-copied): recompute.
         if probabilities.shape != (len(labels), 10) or not np.isfinite(probabilities).all():
             continue

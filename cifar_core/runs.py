@@ -22,6 +22,8 @@ import secrets
 import shutil
 import socket
 import time
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +59,11 @@ def write_atomic(path, data):
     except BaseException:
         temporary.unlink(missing_ok=True)  # A full disk must not leave .tmp-* files behind.
         raise
+
+
+#: What reading a missing, truncated or tampered ``.npz`` cache file can raise; callers
+#: treat any of them as "no cache" and recompute.
+NPZ_READ_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
 def _read_json(path):

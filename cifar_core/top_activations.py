@@ -10,7 +10,6 @@ modification time and of the images, so it is recomputed only when either change
 
 import hashlib
 import io
-import zipfile
 import zlib
 from pathlib import Path
 
@@ -132,7 +131,7 @@ def load_or_compute(model, model_path, images, *, progress=None):
     try:
         with np.load(path, allow_pickle=False) as stored:
             return {name: stored[name] for name in stored.files}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error):
+    except runs.NPZ_READ_ERRORS:
         pass  # Missing or damaged (a damaged file would otherwise fail every retry): recompute.
     peaks = peak_activations(model, images, progress=progress)
     buffer = io.BytesIO()
