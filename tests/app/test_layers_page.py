@@ -32,10 +32,14 @@ def untrained_models_dir(tmp_path_factory):
     return directory
 
 
+def layers_page():
+    return AppTest.from_file(str(PROJECT_ROOT / "pages" / "layers.py"), default_timeout=TIMEOUT)
+
+
 @pytest.fixture
 def app(real_cifar_path, untrained_models_dir, monkeypatch):
     monkeypatch.setenv("CIFAR_MODELS_DIR", str(untrained_models_dir))
-    return AppTest.from_file(str(PROJECT_ROOT / "pages" / "layers.py"), default_timeout=TIMEOUT)
+    return layers_page()
 
 
 def headers(app):
@@ -174,7 +178,7 @@ def test_a_card_without_the_architecture_still_compares_with_untrained(
     shutil.copy(untrained_models_dir / "tiny.keras", tmp_path / "mine.keras")
     (tmp_path / "mine.json").write_text('{"test_accuracy": 0.1}')  # no "architecture"
     monkeypatch.setenv("CIFAR_MODELS_DIR", str(tmp_path))
-    app = AppTest.from_file(str(PROJECT_ROOT / "pages" / "layers.py"), default_timeout=TIMEOUT)
+    app = layers_page()
     app.run()
     check_ok(app)
     assert any(caption == "conv1 filters, untrained" for caption in captions(app))
@@ -184,7 +188,7 @@ def test_a_broken_model_file_shows_a_message(real_cifar_path, tmp_path, monkeypa
     (tmp_path / "broken.keras").write_bytes(b"not a zip file")
     (tmp_path / "broken.json").write_text('{"architecture": "seed"}')
     monkeypatch.setenv("CIFAR_MODELS_DIR", str(tmp_path))
-    app = AppTest.from_file(str(PROJECT_ROOT / "pages" / "layers.py"), default_timeout=TIMEOUT)
+    app = layers_page()
     app.run()
     assert not app.exception
     assert "Could not load the model" in app.error[0].value
