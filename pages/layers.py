@@ -74,8 +74,10 @@ st.session_state.setdefault("source", "dataset")
 source = top[1].segmented_control("Image from", ["dataset", "upload"], key="source", required=True)
 if source == "upload":
     file = st.file_uploader("Image (PNG, JPEG, BMP, GIF, WebP)", type=uploads.UPLOAD_TYPES)
-    if file is not None:
-        st.session_state.upload = (file.name, file.getvalue())
+    if file is not None and st.session_state.get("upload_id") != file.file_id:
+        # Copy the bytes once per new file, not on every rerun; an image handed over by
+        # Classify later is then not overwritten by the file still in the uploader.
+        st.session_state.update(upload=(file.name, file.getvalue()), upload_id=file.file_id)
     if "upload" not in st.session_state:
         st.info("Upload a photo to see what the network does with it.", icon=":material/upload:")
         st.stop()
