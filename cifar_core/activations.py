@@ -1,4 +1,4 @@
-"""Looking inside a CNN: feature maps, layer facts, receptive fields and filters.
+"""Looking inside a CNN: feature maps, layer facts and filters.
 
 The feature-map extractor is one Keras model with an output per conv/pool layer, built
 once per model and traced once with ``tf.function``: a Functional model called eagerly
@@ -12,12 +12,10 @@ import threading
 import numpy as np
 import pandas as pd
 
-from cifar_core import pictures
+from cifar_core import pictures, receptive_fields
 from cifar_core.backend import keras, tf
 
-#: Layer types that keep a spatial grid and so get feature maps and a receptive field.
-CONV_TYPES = (keras.layers.Conv2D,)
-POOL_TYPES = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
+CONV_TYPES, POOL_TYPES = receptive_fields.CONV_TYPES, receptive_fields.POOL_TYPES
 
 
 def stage_layer_names(model):
@@ -95,75 +93,13 @@ def extractor(model):
 
 # --- layer facts ------------------------------------------------------------------------
 
-def pair(value):
-    """A layer's size setting as (rows, columns): Keras gives 3 or (3, 3) alike."""
-    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-
-
-def same_padding_before(kernel, stride, input_size):
-    """Zeros TensorFlow's 'same' padding adds before the input along one axis.
-
-    It pads so the output has ceil(input / stride) positions and puts the odd pixel,
-    if any, after the input. ``kernel`` is the effective size, (k - 1) * dilation + 1.
-    """
-    outputs = -(-input_size // stride)
-    return max((outputs - 1) * stride + kernel - input_size, 0) // 2
-
-
-def field_geometry(model):
-    """(size, jump, start) in input pixels of every spatial layer, by name.
-
-    ``size`` is how many input pixels (along one side) can influence one output value;
-    ``jump`` is how far apart in input pixels two neighbouring outputs are; ``start`` is
-    the input coordinate of the centre of output 0's field, so output p is centred on
-    start + p * jump. Each layer with kernel k, stride s and dilation d grows the field
-    by (k - 1) * d * jump_in. Layers that keep the grid (rescaling, batch norm,
-    activations) pass it through.
-    """
-    size, jump, start = 1, 1, 0.0
-    geometry = {}
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
-        if isinstance(layer, CONV_TYPES):
-            kernel, stride = pair(layer.kernel_size)[0], pair(layer.strides)[0]
-            kernel = (kernel - 1) * pair(layer.dilation_rate)[0] + 1
-        elif isinstance(layer, POOL_TYPES):
-            kernel, stride = pair(layer.pool_size)[0], pair(layer.strides)[0]
-        elif len(layer.output.shape) == 4:
-            kernel, stride = 1, 1
-        else:
-            break  # Flatten / Dense / global pooling: every output sees the whole image.
-        padding = (same_padding_before(kernel, stride, layer.input.shape[1])
-                   if getattr(layer, "padding", "valid") == "same" else 0)
-        start += ((kernel - 1) / 2 - padding) * jump
-        size += (kernel - 1) * jump
-        jump *= stride
-        geometry[layer.name] = (size, jump, start)
-    return geometry
-
-
-def receptive_fields(model):
-    """Receptive field (size, jump) in input pixels of every spatial layer (field_geometry)."""
-    return {name: (size, jump) for name, (size, jump, _) in field_geometry(model).items()}
-
-
-def field_box(geometry, row, column, image_side):
-    """(top, left, bottom, right), inclusive, of the input pixels output (row, column) sees."""
-    size, jump, start = geometry
-    half = (size - 1) / 2
-    top, left = (int(round(start + position * jump - half)) for position in (row, column))
-    return (max(top, 0), max(left, 0), min(top + size - 1, image_side - 1),
-            min(left + size - 1, image_side - 1))
-
-
 def _shape_text(shape):
     return " x ".join(str(dimension) for dimension in shape)
 
 
 def layer_table(model):
     """One row per layer: name, type, output shape, parameters, receptive field."""
-    fields = receptive_fields(model)
+    fields = receptive_fields.receptive_fields(model)
     image_side = model.input.shape[1]
     rows = []
     for layer in model.layers:
@@ -184,7 +120,7 @@ def layer_table(model):
 def layer_facts(model, name):
     """Output shape (without batch), parameter count and receptive-field side of a layer."""
     layer = _layer(model, name)
-    field = receptive_fields(model).get(name, (model.input.shape[1], None))
+    field = receptive_fields.receptive_fields(model).get(name, (model.input.shape[1], None))
     return {"output_shape": tuple(layer.output.shape[1:]), "parameters": int(layer.count_params()),
             "receptive_field": field[0]}
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cifar_core import activations, pictures
+from cifar_core import activations, pictures, receptive_fields
 from cifar_core.backend import keras
 
 
@@ -53,16 +53,6 @@ class ConvolutionStep:
                 f"({self.pre_activation:.6f}) = **{self.activation:.6f}**.")
 
 
-def padding_before(layer, input_size, axis):
-    """Zero rows (axis 0) or columns (axis 1) TensorFlow adds before the layer's input."""
-    if layer.padding == "valid":
-        return 0
-    size = activations.pair(layer.kernel_size)[axis]
-    dilation = activations.pair(layer.dilation_rate)[axis]
-    stride = activations.pair(layer.strides)[axis]
-    return activations.same_padding_before((size - 1) * dilation + 1, stride, input_size)
-
-
 def _activate(name, value, layer):
     if name == "linear":
         return value
@@ -91,10 +81,10 @@ def explain(model, image, row, column, filter_index, layer="conv1"):
             raise ValueError(f"{name} must be an integer in 0..{limit - 1}, got {value!r}")
     kernel, biases = activations.kernel_and_bias(model, layer)
     kernel = kernel[:, :, :, filter_index]  # (kh, kw, C, F) -> (kh, kw, C)
-    stride_y, stride_x = activations.pair(conv.strides)
-    dilation_y, dilation_x = activations.pair(conv.dilation_rate)
-    top = row * stride_y - padding_before(conv, inputs.shape[0], 0)
-    left = column * stride_x - padding_before(conv, inputs.shape[1], 1)
+    stride_y, stride_x = receptive_fields.pair(conv.strides)
+    dilation_y, dilation_x = receptive_fields.pair(conv.dilation_rate)
+    top = row * stride_y - receptive_fields.padding_before(conv, inputs.shape[0], 0)
+    left = column * stride_x - receptive_fields.padding_before(conv, inputs.shape[1], 1)
     input_rows = top + dilation_y * np.arange(kernel.shape[0])  # (kh,)
     input_columns = left + dilation_x * np.arange(kernel.shape[1])  # (kw,)
     inside = ((input_rows >= 0) & (input_rows < inputs.shape[0]))[:, None] \

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from cifar_core import activations, background, data, pictures, runs
+from cifar_core import activations, background, data, pictures, receptive_fields, runs
 from cifar_core.backend import keras, tf
 
 #: Images per forward pass: big enough to amortise call overhead, small enough for RAM.
@@ -81,9 +81,9 @@ def _images_key(images):
 
 def peak_boxes(model, layer, positions, image_side=32):
     """(top, left, bottom, right) input boxes for flat peak ``positions`` of a layer."""
-    geometry = activations.field_geometry(model)[layer]
+    geometry = receptive_fields.field_geometry(model)[layer]
     width = model.get_layer(layer).output.shape[2]
-    return [activations.field_box(geometry, *divmod(int(position), width), image_side)
+    return [receptive_fields.field_box(geometry, *divmod(int(position), width), image_side)
             for position in positions]
 
 

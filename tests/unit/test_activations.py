@@ -1,4 +1,4 @@
-"""Feature-map extractor, layer facts, receptive fields, filters and mosaics."""
+"""Feature-map extractor, layer facts, filters and mosaics."""
 
 import numpy as np
 import pytest
@@ -12,19 +12,6 @@ layers = keras.layers
 @pytest.fixture(scope="module")
 def images():
     return np.random.default_rng(0).integers(0, 256, size=(3, 32, 32, 3), dtype=np.uint8)
-
-
-def strided_model():
-    """A tiny named mock on (8, 8, 3): stride 2, 'valid' padding, dilation and average pooling."""
-    inputs = keras.Input((8, 8, 3))
-    x = layers.Rescaling(1 / 255, name="rescaling")(inputs)
-    x = layers.Conv2D(4, 3, strides=2, padding="same", activation="relu", name="conv1")(x)  # 4x4
-    x = layers.Conv2D(4, 2, padding="valid", dilation_rate=1, name="conv2")(x)  # 3x3
-    x = layers.BatchNormalization(name="norm")(x)
-    x = layers.AveragePooling2D(3, strides=1, name="pool1")(x)  # 1x1
-    x = layers.Flatten()(x)
-    outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)
-    return keras.Model(inputs, outputs, name="strided")
 
 
 def test_stage_names_follow_the_forward_order(tiny_model):
@@ -66,58 +53,6 @@ def test_extractor_rejects_wrong_shapes(tiny_model):
         activations.extractor(tiny_model)(np.zeros((1, 28, 28, 3), np.uint8))
     with pytest.raises(ValueError, match="no layer named 'conv9'"):
         activations.Extractor(tiny_model, ["conv9"])
-
-
-@pytest.mark.parametrize("architecture, expected", [
-    ("tiny", {"conv1": (3, 1), "pool1": (4, 2), "conv2": (8, 2), "pool2": (10, 4)}),
-    ("seed", {"conv1": (3, 1), "conv2": (5, 1), "pool1": (6, 2), "conv3": (10, 2),
-              "conv4": (14, 2), "pool2": (16, 4), "conv5": (24, 4), "conv6": (32, 4),
-              "pool3": (36, 8)}),
-])
-def test_receptive_fields(architecture, expected):
-    fields = activations.receptive_fields(models.build_model(architecture, seed=0))
-    assert {name: fields[name] for name in expected} == expected
-
-
-def test_receptive_fields_with_strides_and_passthrough_layers():
-    fields = activations.receptive_fields(strided_model())
-    assert fields["conv1"] == (3, 2)
-    assert fields["conv2"] == (5, 2)  # 3 + (2 - 1) * 2
-    assert fields["norm"] == (5, 2)
-    assert fields["pool1"] == (9, 2)  # 5 + (3 - 1) * 2
-
-
-@pytest.mark.parametrize("architecture", ["tiny", "fast"])
-def test_field_box_holds_every_pixel_an_output_depends_on(architecture):
-    """Changing pixels outside the box leaves the output there unchanged; inside, it changes."""
-    model = models.build_model(architecture, seed=0)
-    geometry = activations.field_geometry(model)
-    image = np.random.default_rng(3).integers(0, 256, (32, 32, 3), dtype=np.uint8)
-    extractor = activations.extractor(model)
-    before = extractor(image)
-    for name in activations.stage_layer_names(model)[:4]:
-        side = before[name].shape[1]
-        for row, column in [(0, 0), (side // 2, side // 3), (side - 1, side - 1)]:
-            top, left, bottom, right = activations.field_box(geometry[name], row, column, 32)
-            outside = np.ones((32, 32), bool)
-            outside[top:bottom + 1, left:right + 1] = False
-            changed = image.copy()
-            changed[outside] = 255 - changed[outside]
-            after = extractor(changed)[name][0, row, column]
-            np.testing.assert_allclose(after, before[name][0, row, column], rtol=1e-4, atol=1e-4,
-                                       err_msg=f"{name} at {(row, column)}")
-            inside = image.copy()
-            inside[top:bottom + 1, left:right + 1] = 255 - inside[top:bottom + 1, left:right + 1]
-            assert not np.allclose(extractor(inside)[name][0, row, column],
-                                   before[name][0, row, column])
-
-
-def test_field_geometry_of_the_tiny_model(tiny_model):
-    assert activations.field_geometry(tiny_model) == {
-        "rescaling": (1, 1, 0.0), "conv1": (3, 1, 0.0), "pool1": (4, 2, 0.5),
-        "conv2": (8, 2, 0.5), "pool2": (10, 4, 1.5)}
-    assert activations.field_box((8, 2, 0.5), 5, 5, 32) == (7, 7, 14, 14)
-    assert activations.field_box((8, 2, 0.5), 0, 15, 32) == (0, 27, 4, 31)  # clipped at borders
 
 
 def test_layer_table_lists_every_layer(tiny_model):
