@@ -4,17 +4,17 @@ import uuid
 
 import streamlit as st
 
-from cifar_core import jobs, models, plots, recipes, run_history, runs, training, ui
+from cifar_core import job_registry, jobs, models, plots, recipes, run_history, runs, training, ui
 
 
 @st.cache_resource(show_spinner=False)
-def job_registry():
+def server_jobs():
     """One registry per server: its semaphore limits training jobs across all sessions."""
-    return jobs.JobRegistry()
+    return job_registry.JobRegistry()
 
 
 data = ui.dataset()
-registry = job_registry()
+registry = server_jobs()
 me = st.session_state.setdefault("train_session", uuid.uuid4().hex)  # this browser tab
 st.title("Train a CNN")
 st.caption("Training runs in the background on the server: leave this page or refresh it, "
@@ -111,7 +111,7 @@ with st.expander("New run", expanded=not registry.running(), icon=":material/pla
         if config is not None:
             try:
                 job = registry.start(config, data, owner=me)
-            except jobs.TrainerBusy as busy:
+            except job_registry.TrainerBusy as busy:
                 st.warning(str(busy), icon=":material/hourglass_top:")
             else:
                 st.session_state.train_job = job.id

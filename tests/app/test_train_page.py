@@ -11,7 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cifar_core import catalog, data, jobs, runs, training, ui
+from cifar_core import catalog, data, job_registry, runs, training, ui
 from tests.app.polling import run_until
 from tests.conftest import PROJECT_ROOT
 
@@ -115,7 +115,7 @@ def test_only_a_tab_whose_link_names_the_run_takes_it_over(tiny_dataset):
     teacher = open_page()
     fill_form(teacher, epochs=500, batch_size=20, train_size=0)
     job_id = teacher.session_state["train_job"]
-    time.sleep(jobs.ORPHAN_AFTER_SECONDS + 0.5)  # the teacher's tab went to another page
+    time.sleep(job_registry.ORPHAN_AFTER_SECONDS + 0.5)  # the teacher's tab went to another page
     student = open_page()  # no link to the run: it may watch, never stop it
     assert not student.exception and said(student, "info", "you are watching it")
     assert not any(button.key == "stop" for button in student.button)

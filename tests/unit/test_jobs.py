@@ -1,59 +1,16 @@
-"""Training jobs: lifecycle on tiny data, stop within one batch, failures, slots, ownership."""
+"""Training jobs: lifecycle on tiny data, stop within one batch, failures, progress."""
 
 import dataclasses
 import json
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
 
-from cifar_core import data, jobs, plots, recording, runs, training
+from cifar_core import jobs, plots, recording, runs
 from cifar_core.backend import keras
-
-#: Tiny training: 200 random images in batches of 20 (10 batches an epoch), 20 to validate.
-TINY = training.TrainConfig(model="tiny", epochs=2, batch_size=20, optimizer="adam",
-                            learning_rate=0.001, schedule="constant", validation_size=20)
-
-
-@pytest.fixture(scope="module")
-def tiny_data():
-    generator = np.random.default_rng(0)
-    images = generator.integers(0, 256, size=(240, 32, 32, 3), dtype=np.uint8)
-    labels = np.arange(240, dtype=np.int64) % 10
-    return data.Cifar10(images[:200], labels[:200], images[200:], labels[200:], source="test")
-
-
-class PauseAtBatch(keras.callbacks.Callback):
-    """Holds the training thread at the end of one batch until the test lets it go."""
-
-    def __init__(self, epoch=0, batch=2):
-        super().__init__()
-        self.where = (epoch, batch)
-        self.epoch = 0
-        self.reached, self.go = threading.Event(), threading.Event()
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if (self.epoch, batch) == self.where:
-            self.reached.set()
-            assert self.go.wait(60), "the test never released the training thread"
-
-
-class PauseAtEpochEnd(PauseAtBatch):
-    """Holds the training thread while the first epoch ends (after its validation)."""
-
-    def on_train_batch_end(self, batch, logs=None):
-        pass
-
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch == 0:
-            self.reached.set()
-            assert self.go.wait(60), "the test never released the training thread"
-
+from tests.unit.training_doubles import TINY, PauseAtBatch, PauseAtEpochEnd, tiny_data  # noqa: F401
 
 class FailAtBatch(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
@@ -146,49 +103,6 @@ def test_failure_is_recorded_with_its_message(tiny_data, tmp_path, monkeypatch):
     assert snapshot.state == "failed" and "the disk caught fire" in snapshot.error
     record = run_state(tmp_path / snapshot.run_dir.split("/")[-1])
     assert record.state == "failed" and "the disk caught fire" in record.status["error"]
-
-
-def test_one_slot_one_controlling_tab_and_a_plain_busy_message(tiny_data, tmp_path):
-    config = dataclasses.replace(TINY, epochs=1, validation_size=0)
-    registry = jobs.JobRegistry(max_jobs=1, orphan_after=3600)
-    pause = PauseAtBatch()
-    first = registry.start(config, tiny_data, owner="tab-1", runs_dir=tmp_path, callbacks=[pause])
-    assert pause.reached.wait(120)
-    with pytest.raises(jobs.TrainerBusy, match="The trainer is busy"):
-        registry.start(config, tiny_data, owner="tab-2", runs_dir=tmp_path)
-    assert registry.running() == [first]
-
-    with pytest.raises(jobs.TrainerBusy, match="already training"):
-        registry.start(config, tiny_data, owner="tab-1", runs_dir=tmp_path)  # one per tab
-    assert registry.controls(first.id, "tab-1")
-    assert not registry.controls(first.id, "tab-2")  # tab 1 still polls: tab 2 only watches
-    registry.orphan_after = 0.0  # tab 1 went quiet (refreshed or closed)
-    assert registry.controls(first.id, "tab-2") and registry.owner(first.id) == "tab-2"
-    assert not registry.controls("no-such-job", "tab-2")
-
-    first.stop()
-    pause.go.set()
-    assert first.join(120) and registry.running() == []
-    second = registry.start(config, tiny_data, owner="tab-3", runs_dir=tmp_path)
-    second.stop()  # the slot was freed; no need to train it through
-    assert second.join(120) and second.snapshot().state == "stopped"
-    assert registry.get(first.id) is first
-
-
-@pytest.mark.parametrize("setting, expected", [(None, 1), ("3", 3)])
-def test_max_jobs_setting(monkeypatch, setting, expected):
-    if setting is None:
-        monkeypatch.delenv("CIFAR_MAX_JOBS", raising=False)
-    else:
-        monkeypatch.setenv("CIFAR_MAX_JOBS", setting)
-    assert jobs.max_jobs_setting() == expected
-
-
-@pytest.mark.parametrize("setting", ["0", "-2", "two", "1.5"])
-def test_bad_max_jobs_setting_names_the_value(monkeypatch, setting):
-    monkeypatch.setenv("CIFAR_MAX_JOBS", setting)
-    with pytest.raises(ValueError, match=repr(setting).replace(".", r"\.")):
-        jobs.max_jobs_setting()
 
 
 def test_curves_frame_holds_both_splits():
