@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from cifar_core import catalog, data
+from cifar_core import catalog, data, pictures
 
 
 def use_app_navigation():
@@ -92,6 +92,19 @@ def url_state(key, default, *, options=None, cast=str, to_text=str):
         st.session_state[key] = wanted
     set_query(**{key: to_text(st.session_state[key])})
     return lambda: _store_in_query(key, to_text)
+
+
+def url_number(label, key, count, default=0, container=st):
+    """A number input 0..count-1 kept in the URL under ``key``; the label shows the range."""
+    on_change = url_state(key, min(default, count - 1), options=range(count), cast=int)
+    return int(container.number_input(f"{label} (0-{count - 1})", 0, count - 1, step=1, key=key,
+                                      on_change=on_change))
+
+
+def show_picture(container, picture, caption):
+    """One NumPy picture as a lossless PNG: st.image's "auto" would send JPEG, which
+    smears the one-pixel gaps and colours of mosaics and filters."""
+    container.image(pictures.png_bytes(picture), caption=caption, output_format="PNG")
 
 
 # --- dataset --------------------------------------------------------------------------

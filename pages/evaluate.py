@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from cifar_core import background, catalog, evaluation, pictures, plots, ui
+from cifar_core import catalog, evaluation, pictures, plots, task_panel, ui
 
 GALLERY_SIZE = 24  # images per gallery: three rows of eight
 GALLERY_COLUMNS = 8
@@ -20,22 +20,6 @@ st.caption(f"Every number here comes from the {len(labels):,} test images, which
            "while training. Click any image to see what the model's layers made of it.")
 
 
-@st.cache_resource(show_spinner=False)
-def server_evaluations():
-    """Server-wide: one background evaluation per model file and dataset, whoever asked."""
-    return background.TaskRegistry()
-
-
-@st.fragment(run_every=0.5)
-def evaluation_progress(job, label):
-    snapshot = job.snapshot()
-    if snapshot["state"] in ("done", "failed"):
-        st.rerun(scope="app")
-    st.progress(snapshot["done"] / max(snapshot["total"], 1),
-                text=f"Evaluating {label} on the test images: "
-                     f"{snapshot['done']:,} / {snapshot['total']:,}")
-
-
 def evaluate(entry):
     """The model's test-set evaluation: from the disk cache, or computed once in the background."""
     try:
@@ -46,19 +30,15 @@ def evaluate(entry):
         st.stop()
     if found is not None:
         return found
-    job = server_evaluations().start(
-        key, lambda: evaluation.evaluation_job(entry.path, images, labels, data.source))
-    snapshot = job.snapshot()
-    if snapshot["state"] == "failed":
-        st.error(f"**{entry.label}** could not be evaluated. {snapshot['error']}",
-                 icon=":material/error:")
-        st.button("Try again", icon=":material/refresh:", key=f"retry_{entry.key}",
-                  on_click=job.start)
+    job = task_panel.server_tasks().start(
+        ("evaluation", key),
+        lambda: evaluation.evaluation_job(entry.path, images, labels, data.source))
+    result = task_panel.task_result(
+        job, progress_text=f"Evaluating {entry.label} on the test images",
+        failure_text=f"**{entry.label}** could not be evaluated.", retry_key=f"retry_{entry.key}")
+    if result is None:
         st.stop()
-    if snapshot["state"] == "done":
-        return job.result  # Finished, but no cache folder was writable.
-    evaluation_progress(job, entry.label)
-    st.stop()
+    return result  # Finished, but no cache folder was writable.
 
 
 def layers_link(model_key, index):

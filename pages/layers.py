@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cifar_core import (activations, background, convolution, images as uploads, models,
-                        pictures, plots, top_activations, ui)
+from cifar_core import (activations, convolution, images as uploads, models, pictures, plots,
+                        task_panel, top_activations, ui)
 
 
 @st.cache_resource(show_spinner="Building an untrained copy of the network...")
@@ -17,21 +17,10 @@ def untrained_model(architecture):
     return models.build_model(architecture, seed=0)
 
 
-@st.cache_resource
-def peak_jobs():
-    """Server-wide top-activation tasks by (model path, modification time)."""
-    return background.TaskRegistry()
-
-
 def start_top_job(key, model, path, test_images):
     """The server-wide task for this model file, started if new (a button callback)."""
-    return peak_jobs().start(key, lambda: top_activations.peak_job(model, path, test_images))
-
-
-def show(container, picture, caption):
-    """One NumPy picture as a lossless PNG: st.image's "auto" would send JPEG, which
-    smears the one-pixel gaps and colours of mosaics and filters."""
-    container.image(pictures.png_bytes(picture), caption=caption, output_format="PNG")
+    return task_panel.server_tasks().start(
+        key, lambda: top_activations.peak_job(model, path, test_images))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -45,13 +34,6 @@ def pick_random(labels, wanted):
     pool = np.flatnonzero(labels == wanted) if wanted >= 0 else np.arange(len(labels))
     st.session_state.index = int(np.random.default_rng().choice(pool))
     ui.set_query(index=st.session_state.index)
-
-
-def number(label, key, count, default=0, container=st):
-    """A number input 0..count-1 kept in the URL under ``key``."""
-    on_change = ui.url_state(key, min(default, count - 1), options=range(count), cast=int)
-    return int(container.number_input(f"{label} (0-{count - 1})", 0, count - 1, step=1, key=key,
-                                      on_change=on_change))
 
 
 st.title("Inside the network, layer by layer")
@@ -92,7 +74,7 @@ else:
     split = top[2].segmented_control("Split", ["test", "train"], key="split", required=True,
                                      on_change=ui.url_state("split", "test", options=["test", "train"]))
     split_images, labels = data.split(split)
-    index = number("Index", "index", len(split_images), container=top[3])
+    index = ui.url_number("Index", "index", len(split_images), container=top[3])
     wanted = top[4].selectbox("Random from", range(-1, len(names)), key="class",
                               format_func=lambda c: "any class" if c < 0 else names[c])
     top[5].button("Random", icon=":material/shuffle:", on_click=pick_random, args=(labels, wanted))
@@ -107,12 +89,13 @@ st.header("The image flowing through the network")
 stages = activations.stage_layer_names(model)
 strip, shown = activations.overview_strip(image, outputs, stages)
 best = int(np.argmax(probabilities))
-show(st, strip, f"{image_caption}. Each tile shows the strongest feature "
-     f"map of that layer (yellow = high activation); the network says {names[best]}.")
+ui.show_picture(st, strip, f"{image_caption}. Each tile shows the strongest feature "
+                f"map of that layer (yellow = high activation); the network says {names[best]}.")
 ranking = pd.DataFrame({"class": names, "probability": probabilities}).sort_values(
     "probability", ascending=False)
-st.dataframe(ranking, hide_index=True, width=480, column_config={"probability": st.column_config.ProgressColumn(
-    "probability", format="percent", min_value=0.0, max_value=1.0)})
+st.dataframe(ranking, hide_index=True, width=480, column_config={
+    "probability": st.column_config.ProgressColumn("probability", format="percent",
+                                                   min_value=0.0, max_value=1.0)})
 
 # --- one conv layer in detail ------------------------------------------------------------
 st.header("One layer in detail")
@@ -121,7 +104,7 @@ controls = st.columns(4, vertical_alignment="bottom")
 layer = controls[0].selectbox("Conv layer", conv_layers, key="layer",
                               on_change=ui.url_state("layer", conv_layers[0], options=conv_layers))
 maps = outputs[layer][0]  # (1, H, W, C) -> (H, W, C)
-filter_index = number("Filter", "filter", maps.shape[-1], container=controls[1])
+filter_index = ui.url_number("Filter", "filter", maps.shape[-1], container=controls[1])
 per_map = controls[2].toggle("Colour scale per map", key="per_map",
                              help="Off: one scale for all maps, so weak maps look dark.")
 by_mean = controls[3].toggle("Sort by mean activation", value=True, key="by_mean")
@@ -129,13 +112,15 @@ facts = activations.layer_facts(model, layer)
 stats = st.columns(3)
 stats[0].metric("Output shape", " x ".join(map(str, facts["output_shape"])))
 stats[1].metric("Parameters", f"{facts['parameters']:,}")
-stats[2].metric("Receptive field", f"{facts['receptive_field']} x {facts['receptive_field']} pixels")
+field = facts["receptive_field"]
+stats[2].metric("Receptive field", f"{field} x {field} pixels")
 picture, order = activations.feature_map_mosaic(maps, per_map=per_map, sort_by_mean=by_mean)
-show(st, picture, f"All {maps.shape[-1]} feature maps of {layer}"
-     + (" (strongest first: " + ", ".join(map(str, order[:6])) + ", ...)" if by_mean else ""))
+strongest = ", ".join(map(str, order[:6]))
+ui.show_picture(st, picture, f"All {maps.shape[-1]} feature maps of {layer}"
+                + (f" (strongest first: {strongest}, ...)" if by_mean else ""))
 kernel, _ = activations.kernel_and_bias(model, layer)
 picture, caption = activations.filters_picture(kernel, filter_index, name=layer)
-show(st, picture, caption)
+ui.show_picture(st, picture, caption)
 with st.expander("Every layer of this model"):
     st.dataframe(activations.layer_table(model), hide_index=True)
 
@@ -146,14 +131,14 @@ def convolution_section(model, image):
     st.header("The convolution, step by step (conv1)")
     rows, columns, filters = model.get_layer("conv1").output.shape[1:]
     controls = st.columns(3)
-    row = number("Row", "row", rows, 12, container=controls[0])
-    column = number("Column", "col", columns, 12, container=controls[1])
-    step_filter = number("conv1 filter", "step_filter", filters, container=controls[2])
+    row = ui.url_number("Row", "row", rows, 12, container=controls[0])
+    column = ui.url_number("Column", "col", columns, 12, container=controls[1])
+    step_filter = ui.url_number("conv1 filter", "step_filter", filters, container=controls[2])
     step = convolution.explain(model, image, row, column, step_filter)
     picture, padding = convolution.patch_picture(image, step)
     left, right = st.columns([1, 3])
-    show(left, picture, "The patch under the filter (yellow)"
-         + (", black = zero padding" if padding else ""))
+    ui.show_picture(left, picture, "The patch under the filter (yellow)"
+                    + (", black = zero padding" if padding else ""))
     right.plotly_chart(plots.convolution_figure(step.patch, step.kernel, step.products,
                                                 inside=step.inside), key="convolution")
     st.markdown(step.arithmetic())
@@ -177,41 +162,28 @@ for side, name, network in ((sides[0], "trained", model), (sides[1], "untrained"
     picture, _ = activations.feature_map_mosaic(result[layer][0], per_map=per_map,
                                                 sort_by_mean=by_mean, tile_pixels=64)
     chance = result["probabilities"][0]
-    show(side, picture,
-         f"{layer}, {name}: says {names[int(np.argmax(chance))]} ({chance.max():.0%})")
+    ui.show_picture(side, picture,
+                    f"{layer}, {name}: says {names[int(np.argmax(chance))]} ({chance.max():.0%})")
     first_filters = activations.rgb_filter_images(activations.kernel_and_bias(network, "conv1")[0])
-    show(side, pictures.mosaic(first_filters, 12, gap=3, scale=10), f"conv1 filters, {name}")
+    ui.show_picture(side, pictures.mosaic(first_filters, 12, gap=3, scale=10),
+                    f"conv1 filters, {name}")
 
 # --- top-activating test images ------------------------------------------------------------
 st.header(f"Test images that excite {layer} filter {filter_index} most")
 test_images, test_labels = data.split("test")
-job_key = (str(entry.path), entry.path.stat().st_mtime_ns)
-job = peak_jobs().get(job_key)
+job_key = ("top images", str(entry.path), entry.path.stat().st_mtime_ns)
+job = task_panel.server_tasks().get(job_key)
 if job is None and top_activations.cache_path(entry.path, test_images).exists():
     job = start_top_job(job_key, model, entry.path, test_images)  # Reading the disk cache is quick.
 elif job is None:
     st.button(f"Find them ({len(test_images):,} test images, once per model)", key="find_top",
               icon=":material/search:", on_click=start_top_job,
               args=(job_key, model, entry.path, test_images))
-
-
-@st.fragment(run_every=0.5)
-def top_progress():
-    snapshot = job.snapshot()
-    if snapshot["state"] in ("done", "failed"):
-        st.rerun(scope="app")
-    st.progress(snapshot["done"] / max(snapshot["total"], 1),
-                text=f"Peak activations: {snapshot['done']:,} / {snapshot['total']:,} images")
-
-
-state = job.snapshot()["state"] if job is not None else None
-if state == "running":
-    top_progress()
-elif state == "failed":
-    st.error(f"Could not compute the top images: {job.snapshot()['error']}")
-    st.button("Try again", icon=":material/refresh:", on_click=job.start)
-elif state == "done":
-    show(st, top_activations.top_images_picture(model, layer, job.result[layer], filter_index,
-                                                test_images, test_labels, names),
-         "Highest peak activation first (the number is the peak); the yellow box "
-         "is the part of the image the filter sees where it fires most")
+peaks = None if job is None else task_panel.task_result(
+    job, progress_text="Peak activations", failure_text="Could not compute the top images:",
+    retry_key="retry_top")
+if peaks is not None:
+    picture = top_activations.top_images_picture(model, layer, peaks[layer], filter_index,
+                                                 test_images, test_labels, names)
+    ui.show_picture(st, picture, "Highest peak activation first (the number is the peak); the "
+                    "yellow box is the part of the image the filter sees where it fires most")
