@@ -78,6 +78,24 @@ def test_whitening_decorrelates_patches():
     np.testing.assert_allclose(covariance, np.eye(12), atol=0.1)
 
 
+@pytest.mark.parametrize("architecture", models.WHITENED)
+def test_fast_nets_start_as_identity_and_decay_only_conv_and_dense_weights(architecture):
+    config = training.preset(architecture, epochs=1)
+    model = training.build_for(config, tiny_data(100).x_train)
+    conv2 = keras.ops.convert_to_numpy(model.get_layer("conv2").kernel)  # (3, 3, 24, 32 or 64)
+    conv3 = keras.ops.convert_to_numpy(model.get_layer("conv3").kernel)  # square: all identity
+    identity = np.zeros_like(conv3)
+    identity[1, 1] = np.eye(conv3.shape[2])  # the centre tap passes channel i to filter i
+    np.testing.assert_array_equal(conv3, identity)
+    identity = np.zeros((3, 3, 24, 24), "float32")
+    identity[1, 1] = np.eye(24)
+    np.testing.assert_array_equal(conv2[..., :24], identity)  # one filter per input channel
+    assert np.abs(conv2[..., 24:]).sum() > 0  # the other filters keep their random start
+    decayed = {variable.path.split("/")[-1] for variable in model.trainable_variables
+               if model.optimizer._use_weight_decay(variable)}
+    assert decayed == {"kernel"}  # batch norm's gamma and beta are left alone
+
+
 def test_train_tiny_model_returns_history():
     config = training.TrainConfig(model="tiny", epochs=2, batch_size=16, validation_size=16)
     result = training.train(config, tiny_data())
