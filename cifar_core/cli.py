@@ -39,8 +39,8 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     train = commands.add_parser("train", help="train a model into a new run folder")
-    train.add_argument("--preset", default="fast", help="seed-notebook, seed-fast, fast or demo")
-    train.add_argument("--model", help="architecture: seed, fast or tiny")
+    train.add_argument("--preset", default="fast", help="seed-notebook, seed-fast, fast, fast-small or demo")
+    train.add_argument("--model", help="architecture: seed, fast, fast-small or tiny")
     train.add_argument("--epochs", type=_positive_int)
     train.add_argument("--batch-size", type=_positive_int)
     train.add_argument("--learning-rate", type=float)

@@ -34,6 +34,17 @@ def test_bad_values_exit_nonzero_with_one_line(argv, code, words, capsys):
     assert error.count("\n") == 1 and words in error
 
 
+def test_help_names_every_preset_and_architecture(capsys):
+    """The help is written out by hand (importing TensorFlow for it would slow every error)."""
+    from cifar_core import models, training
+
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    for name in list(training.PRESETS) + list(models.ARCHITECTURES):
+        assert f"{name}," in help_text or f"{name} " in help_text, name
+
+
 def test_module_entry_point_reports_one_line():
     completed = subprocess.run([sys.executable, "-m", "cifar_core", "train", "--epochs", "0"],
                                capture_output=True, text=True, timeout=60)
