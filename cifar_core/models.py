@@ -83,7 +83,7 @@ FAST_SMALL_WIDTHS = (32, 64, 128)
 def build_fast(dtype=None, *, widths=FAST_WIDTHS, name="fast"):
     """An airbench-style CNN: fixed whitening conv, then conv-pool-BN-GELU-conv-BN-GELU blocks.
 
-    ``conv1`` is a 2x2 whitening convolution whose kernel ``training.init_whitening`` sets
+    ``conv1`` is a 2x2 whitening convolution whose kernel ``fast_init.init_whitening`` sets
     from the training images' patch covariance and freezes; it decorrelates the pixels so
     the later layers learn quickly. Batch norm after each pooling keeps large learning
     rates stable; global max pooling keeps the head small (see README's benchmarks).
@@ -133,7 +133,7 @@ def build_tiny(dtype=None):
 
 ARCHITECTURES = {"seed": build_seed, "fast": build_fast, "fast-small": build_fast_small,
                  "tiny": build_tiny}
-#: Architectures whose conv1 is the fixed whitening layer (``training.init_whitening``).
+#: Architectures whose conv1 is the fixed whitening layer (``fast_init.init_whitening``).
 WHITENED = ("fast", "fast-small")
 
 

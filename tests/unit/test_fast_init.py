@@ -1,0 +1,29 @@
+"""How the fast nets start: whitening conv1, identity 3x3 convolutions."""
+
+import numpy as np
+
+from cifar_core import fast_init, models
+from cifar_core.backend import keras
+
+
+def test_whitening_decorrelates_patches():
+    images = np.random.default_rng(0).integers(0, 256, (200, 32, 32, 3), dtype=np.uint8)
+    model = models.build_model("fast", seed=0)
+    fast_init.init_whitening(model, images)
+    assert not model.get_layer("conv1").trainable
+    extractor = keras.Model(model.input, model.get_layer("conv1").output)
+    outputs = np.asarray(extractor(images[:50].astype("float32")))  # (50, 31, 31, 24)
+    half = outputs[..., :12].reshape(-1, 12)
+    covariance = np.cov(half, rowvar=False)
+    np.testing.assert_allclose(covariance, np.eye(12), atol=0.1)
+
+
+def test_identity_start_passes_each_input_channel_through():
+    model = models.build_model("fast-small", seed=0)
+    fast_init.init_identity(model)
+    conv3 = keras.ops.convert_to_numpy(model.get_layer("conv3").kernel)  # (3, 3, 32, 32)
+    image = np.random.default_rng(1).normal(size=(1, 15, 15, 32)).astype("float32")
+    passed = keras.ops.convert_to_numpy(keras.ops.conv(image, conv3, padding="same"))
+    np.testing.assert_allclose(passed, image, atol=1e-6)  # the convolution is the identity
+    conv1 = keras.ops.convert_to_numpy(model.get_layer("conv1").kernel)
+    assert np.abs(conv1).sum() > 0 and conv1.shape == (2, 2, 3, 24)  # conv1 is not touched
