@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from cifar_core import catalog, data, pictures
+from cifar_core import catalog, data
 
 
 def use_app_navigation():
@@ -104,6 +104,8 @@ def url_number(label, key, count, default=0, container=st):
 def show_picture(container, picture, caption):
     """One NumPy picture as a lossless PNG: st.image's "auto" would send JPEG, which
     smears the one-pixel gaps and colours of mosaics and filters."""
+    from cifar_core import pictures  # Pillow is imported by the pages that draw, not at start-up.
+
     container.image(pictures.png_bytes(picture), caption=caption, output_format="PNG")
 
 
