@@ -79,11 +79,7 @@ with st.expander("New run", expanded=not registry.running(), icon=":material/pla
     keep_preset = ui.url_state("preset", "demo", options=list(training.PRESETS))
     st.selectbox("Recipe", list(training.PRESETS), key="preset",
                  on_change=lambda: (keep_preset(), load_preset()),
-                 help="seed-notebook: the seed notebook's recipe · seed-fast: the same network, "
-                      "our recipe · fast: the shipped fast model's recipe (26 epochs, about 65 "
-                      "minutes on 2 cores) · fast-small: the same at a quarter of the width, "
-                      "about 80% in 3 epochs (2 minutes) · demo: the tiny net on 10,000 "
-                      "images, progress within seconds")
+                 help=" · ".join(recipes.describe(name) for name in training.PRESETS))
     if "field_model" not in st.session_state:
         load_preset()
     if any(registry.owner(job.id) != me for job in registry.running()):

@@ -32,3 +32,14 @@ def test_recipe_names():
     assert recipes.recipe_of(demo.to_dict()) == "demo"
     assert recipes.recipe_of(dataclasses.replace(demo, epochs=9).to_dict()) == "demo (changed)"
     assert recipes.recipe_of({"model": "tiny"}) == "custom"
+
+
+def test_every_preset_is_described_with_its_own_epochs():
+    for name, config in training.PRESETS.items():
+        line = recipes.describe(name)
+        assert line.startswith(f"{name}: ") and "custom" not in line
+        assert f"({config.epochs} epochs" in line
+    assert recipes.describe("fast").endswith(
+        f"about {round(training.PRESETS['fast'].epochs * 2.5)} minutes on 2 CPU cores)")
+    with pytest.raises(ValueError, match="'bogus'"):
+        recipes.describe("bogus")
