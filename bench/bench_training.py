@@ -156,6 +156,25 @@ def accuracy_run(config, every, target=None, flip_average=False):
     return clock.points, clock.flipped
 
 
+def report_budget(budget, points, flipped):
+    """Best accuracy among the checks within ``budget`` seconds of training, and the end.
+
+    A run whose last epoch ends past the budget (a slow epoch on a shared machine) is not
+    counted as a budget result: its checks past the budget are reported apart.
+    """
+    within = [index for index, (elapsed, _) in enumerate(points) if elapsed <= budget]
+    if within:
+        best = max(within, key=lambda index: points[index][1])
+        print(f"best test accuracy within {budget:.0f} s: {points[best][1]:.4f} at "
+              f"{points[best][0]:.0f} s" + (f"; with flip averaging {flipped[best][1]:.4f}"
+                                           if flipped else ""))
+    else:
+        print(f"no accuracy check within {budget:.0f} s")
+    if points[-1][0] > budget:
+        print(f"over the budget: {points[-1][1]:.4f} at the end, {points[-1][0]:.0f} s"
+              + (f"; with flip averaging {flipped[-1][1]:.4f}" if flipped else ""))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="images/s only (the default)")
@@ -209,9 +228,7 @@ def main():
         points, flipped = accuracy_run(training.preset(arguments.preset, epochs=epochs,
                                                        train_size=train_size),
                                        every=10**9, flip_average=arguments.flip_average)
-        print(f"best test accuracy in {arguments.budget:.0f} s: {max(a for _, a in points):.4f}"
-              f" (training time {points[-1][0]:.0f} s)"
-              + (f"; with flip averaging {max(a for _, a in flipped):.4f}" if flipped else ""))
+        report_budget(arguments.budget, points, flipped)
     if arguments.quick or not (arguments.time_to_accuracy or arguments.budget):
         quick(arguments.steps, arguments.repeats)
 
