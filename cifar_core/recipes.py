@@ -63,12 +63,12 @@ def recipe_of(config):
     return "custom"
 
 
-
 #: Minutes an epoch of a preset takes on the full training set on this 2-core CPU, where
 #: measured: the notebook's fit at 297 images/s (bench_training), the shipped fast model's
 #: run (26 epochs in 65 minutes), fast-small at about 1,400 images/s.
 EPOCH_MINUTES = {"seed-notebook": 2.8, "fast": 2.5, "fast-small": 0.6}
 
+#: What each preset is for (one per preset; a test keeps them in step with PRESETS).
 PURPOSES = {"seed-notebook": "the seed notebook's recipe",
             "seed-fast": "the seed network with our recipe (the shipped seed model)",
             "fast": "the shipped fast model's recipe",
@@ -83,4 +83,4 @@ def describe(preset_name):
     if preset_name in EPOCH_MINUTES:
         minutes = config.epochs * EPOCH_MINUTES[preset_name]
         length += f", about {max(1, round(minutes))} minutes on 2 CPU cores"
-    return f"{preset_name}: {PURPOSES.get(preset_name, 'a custom preset')} ({length})"
+    return f"{preset_name}: {PURPOSES[preset_name]} ({length})"

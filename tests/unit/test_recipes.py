@@ -35,9 +35,10 @@ def test_recipe_names():
 
 
 def test_every_preset_is_described_with_its_own_epochs():
+    assert set(recipes.PURPOSES) == set(training.PRESETS)
     for name, config in training.PRESETS.items():
         line = recipes.describe(name)
-        assert line.startswith(f"{name}: ") and "custom" not in line
+        assert line.startswith(f"{name}: {recipes.PURPOSES[name]} (")
         assert f"({config.epochs} epochs" in line
     assert recipes.describe("fast").endswith(
         f"about {round(training.PRESETS['fast'].epochs * 2.5)} minutes on 2 CPU cores)")
