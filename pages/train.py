@@ -79,7 +79,7 @@ with st.expander("New run", expanded=not registry.running(), icon=":material/pla
     keep_preset = ui.url_state("preset", "demo", options=list(training.PRESETS))
     st.selectbox("Recipe", list(training.PRESETS), key="preset",
                  on_change=lambda: (keep_preset(), load_preset()),
-                 help=" · ".join(recipes.describe(name) for name in training.PRESETS))
+                 help="\n".join(f"- {recipes.describe(name)}" for name in training.PRESETS))
     if "field_model" not in st.session_state:
         load_preset()
     if any(registry.owner(job.id) != me for job in registry.running()):
