@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cifar_core import (activations, convolution, images as uploads, models, pictures, plots,
+from cifar_core import (activations, convolution, image_picker, models, pictures, plots,
                         task_panel, top_activations, ui)
 
 
@@ -23,19 +23,6 @@ def start_top_job(key, model, path, test_images):
         key, lambda: top_activations.peak_job(model, path, test_images))
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
-def upload_input(name, data):
-    """An uploaded image as the 32 x 32 model input, decoded once per file instead of on
-    every rerun (a large PNG costs ~150 ms of CPU); ImageError for an unusable file."""
-    return uploads.to_model_input(uploads.decode_image(data, name, max_side=256))
-
-
-def pick_random(labels, wanted):
-    pool = np.flatnonzero(labels == wanted) if wanted >= 0 else np.arange(len(labels))
-    st.session_state.index = int(np.random.default_rng().choice(pool))
-    ui.set_query(index=st.session_state.index)
-
-
 st.title("Inside the network, layer by layer")
 data = ui.dataset()
 names = data.class_names
@@ -48,38 +35,7 @@ except (models.ModelError, OSError) as error:
     st.error(f"Could not load the model {entry.label}: {error}", icon=":material/error:")
     st.stop()
 
-# --- the image: from the dataset, or an upload (the Classify page can hand one over) -------
-handed = st.session_state.pop("layers_upload", None)
-if handed is not None:
-    st.session_state.update(upload=handed, source="upload")
-st.session_state.setdefault("source", "dataset")
-source = top[1].segmented_control("Image from", ["dataset", "upload"], key="source", required=True)
-if source == "upload":
-    file = st.file_uploader("Image (PNG, JPEG, BMP, GIF, WebP)", type=uploads.UPLOAD_TYPES)
-    if file is not None and st.session_state.get("upload_id") != file.file_id:
-        # Copy the bytes once per new file, not on every rerun; an image handed over by
-        # Classify later is then not overwritten by the file still in the uploader.
-        st.session_state.update(upload=(file.name, file.getvalue()), upload_id=file.file_id)
-    if "upload" not in st.session_state:
-        st.info("Upload a photo to see what the network does with it.", icon=":material/upload:")
-        st.stop()
-    upload_name, upload_bytes = st.session_state.upload
-    try:
-        image = upload_input(upload_name, upload_bytes)
-    except uploads.ImageError as error:
-        st.error(str(error), icon=":material/broken_image:")
-        st.stop()
-    image_caption = f"{upload_name} (shrunk to 32 x 32)"
-else:
-    split = top[2].segmented_control("Split", ["test", "train"], key="split", required=True,
-                                     on_change=ui.url_state("split", "test", options=["test", "train"]))
-    split_images, labels = data.split(split)
-    index = ui.url_number("Index", "index", len(split_images), container=top[3])
-    wanted = top[4].selectbox("Random from", range(-1, len(names)), key="class",
-                              format_func=lambda c: "any class" if c < 0 else names[c])
-    top[5].button("Random", icon=":material/shuffle:", on_click=pick_random, args=(labels, wanted))
-    image = split_images[index]
-    image_caption = f"{split} #{index}: {names[labels[index]]}"
+image, image_caption = image_picker.pick_image(data, top[1:])  # or Classify's upload
 
 outputs = activations.extractor(model)(image)
 probabilities = outputs["probabilities"][0]
