@@ -4,58 +4,15 @@ import uuid
 
 import streamlit as st
 
-from cifar_core import job_registry, jobs, models, plots, recipes, run_history, runs, training, ui
-
-
-@st.cache_resource(show_spinner=False)
-def server_jobs():
-    """One registry per server: its semaphore limits training jobs across all sessions."""
-    return job_registry.JobRegistry()
-
+from cifar_core import (job_panel, job_registry, models, plots, recipes, run_history, runs,
+                        training, ui)
 
 data = ui.dataset()
-registry = server_jobs()
+registry = job_panel.server_jobs()
 me = st.session_state.setdefault("train_session", uuid.uuid4().hex)  # this browser tab
 st.title("Train a CNN")
 st.caption("Training runs in the background on the server: leave this page or refresh it, "
            "the run goes on and this page shows it again.")
-
-
-def show_job(job_id, named):
-    """Progress, live curves and the Stop button of one job; True once it is done.
-
-    Only a tab that ``named`` the job (it started it, or its URL names it) may take it
-    over from a tab that went quiet; any other tab just watches.
-    """
-    job = registry.get(job_id)
-    # controls() also tells the registry that this tab still watches.
-    mine = registry.controls(job_id, me) if named else registry.owner(job_id) == me
-    snapshot = job.snapshot()
-    run_name = snapshot.run_dir.rsplit("/", 1)[-1] if snapshot.run_dir else "starting"
-    st.markdown(f"**{snapshot.config.model}** model · {recipes.recipe_of(snapshot.config.to_dict())}"
-                f" recipe · run `{run_name}`")
-    st.progress(snapshot.fraction, text=jobs.progress_text(snapshot))
-    if snapshot.training or snapshot.validation:
-        st.plotly_chart(plots.training_curves_figure(jobs.curves_frame(snapshot)), key="live")
-    if not snapshot.done:
-        if mine:
-            st.button("Stop (keeps the model trained so far)", icon=":material/stop_circle:",
-                      on_click=job.stop, disabled=job.stop_requested, key="stop")
-        else:
-            st.info("Someone else started this run: you are watching it.", icon=":material/visibility:")
-    elif snapshot.state == "failed":
-        st.error(f"The run failed: {snapshot.error}", icon=":material/error:")
-    else:
-        st.success(f"Run {snapshot.state}: its model is saved, listed below and offered by "
-                   "the other pages.", icon=":material/check_circle:")
-    return snapshot.done
-
-
-@st.fragment(run_every=1.0)
-def live_job(job_id, named):
-    if show_job(job_id, named):
-        st.rerun()  # The whole page: the history gains the run and polling stops.
-
 
 job_id = st.session_state.get("train_job") or ui.query_value("job", None)
 named = registry.get(job_id) is not None
@@ -66,7 +23,7 @@ if job_id is not None:
         st.session_state.train_job = job_id
         ui.set_query(job=job_id)
     st.header("Current run")
-    (show_job if registry.get(job_id).snapshot().done else live_job)(job_id, named)
+    job_panel.job_section(job_id, named, me)
 
 
 # --- a new run ---------------------------------------------------------------------------
