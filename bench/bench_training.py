@@ -49,7 +49,7 @@ def _timed_batches(keras, warmup):
 
 def measure_throughput(mode, batch_size, steps, warmup=5):
     """Images/second of the seed CNN; runs inside a worker process (see main)."""
-    from cifar_core import data, models, training
+    from cifar_core import data, input_pipeline, models, training
     from cifar_core.backend import keras
 
     dataset = data.load_cifar10()
@@ -69,7 +69,7 @@ def measure_throughput(mode, batch_size, steps, warmup=5):
         precision = "mixed_bfloat16" if mode == "ours-bf16" else "float32"
         config = training.preset("seed-notebook", batch_size=batch_size, precision=precision)
         model = training.build_for(config, images)
-        pipeline = training.make_dataset(images, labels, batch_size, shuffle=True)
+        pipeline = input_pipeline.make_dataset(images, labels, batch_size, shuffle=True)
         model.fit(pipeline, epochs=1, verbose=0, callbacks=[timer], shuffle=False)
     return timer.images_per_second(batch_size)
 

@@ -54,6 +54,8 @@ def recipe_of(config):
     The Train page's form changes only ``FORM_FIELDS``, so the other fields identify the
     preset it started from.
     """
+    # A field missing from a run written before the field existed had its default value.
+    config = {**training.TrainConfig().to_dict(), **config}
     for name, preset in training.PRESETS.items():
         fields = preset.to_dict()
         if all(config.get(key) == value for key, value in fields.items()

@@ -32,6 +32,9 @@ def test_recipe_names():
     assert recipes.recipe_of(demo.to_dict()) == "demo"
     assert recipes.recipe_of(dataclasses.replace(demo, epochs=9).to_dict()) == "demo (changed)"
     assert recipes.recipe_of({"model": "tiny"}) == "custom"
+    # A run recorded before TrainConfig had a field had that field's default.
+    older = {key: value for key, value in demo.to_dict().items() if key != "flip"}
+    assert recipes.recipe_of(older) == "demo"
 
 
 def test_every_preset_is_described_with_its_own_epochs():
