@@ -86,3 +86,16 @@ def describe(preset_name):
         minutes = config.epochs * EPOCH_MINUTES[preset_name]
         length += f", about {max(1, round(minutes))} minutes on 2 CPU cores"
     return f"{preset_name}: {PURPOSES[preset_name]} ({length})"
+
+
+#: How each TrainConfig.flip mirrors images, in words.
+FLIP_WORDS = {"random": "each image at random",
+              "alternating": "each image in every other epoch, airbench's alternating flips"}
+
+
+def augment_help(preset_name):
+    """The Augment toggle's help: what augmentation does, with the preset's way of flipping."""
+    flip = training.preset(preset_name).flip  # ValueError naming an unknown preset
+    return (f"Every epoch, images are mirrored left-right ({preset_name} recipe: "
+            f"{FLIP_WORDS[flip]}) and shifted by up to 2 pixels, so the network sees new "
+            "variants of each.")

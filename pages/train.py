@@ -56,7 +56,8 @@ with st.expander("New run", expanded=not registry.running(), icon=":material/pla
         field(2, "learning_rate", "number_input", "Learning rate", format="%.4f", step=0.001)
         field(2, "train_size", "number_input", f"Training images (0 = all {len(data.x_train):,})",
               step=1000)
-        field(0, "augment", "toggle", "Augment (random flips and shifts)")
+        field(0, "augment", "toggle", "Augment (flips and shifts)",
+              help=recipes.augment_help(st.session_state.preset))
         start = st.form_submit_button("Start training", type="primary", icon=":material/model_training:")
     if start:
         config, errors = recipes.config_from_form(st.session_state.preset, fields)

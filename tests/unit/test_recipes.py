@@ -47,3 +47,13 @@ def test_every_preset_is_described_with_its_own_epochs():
         f"about {round(training.PRESETS['fast'].epochs * 2.5)} minutes on 2 CPU cores)")
     with pytest.raises(ValueError, match="'bogus'"):
         recipes.describe("bogus")
+
+
+def test_augment_help_names_each_presets_way_of_flipping():
+    from cifar_core import input_pipeline
+
+    assert set(recipes.FLIP_WORDS) == set(input_pipeline.FLIPS)
+    assert "every other epoch" in recipes.augment_help("fast-small")
+    assert "at random" in recipes.augment_help("fast")
+    with pytest.raises(ValueError, match="'bogus'"):
+        recipes.augment_help("bogus")
