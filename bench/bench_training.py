@@ -4,7 +4,7 @@
     python bench/bench_training.py --time-to-accuracy   # training time of fast-small to 69.5%
     python bench/bench_training.py --budget 300         # best test accuracy in a 300 s run
     python bench/bench_training.py --budget 300 --epochs 8 --flip-average   # README's figures
-    python bench/bench_training.py --budget 1200 --epochs 30
+    python bench/bench_training.py --budget 1200 --epochs 30 --flip-average
 
 --quick trains the seed CNN for a few dozen batches three ways, each in a fresh process
 (TensorFlow's CPU options are fixed at import): the notebook's plain ``model.fit`` on
