@@ -190,6 +190,8 @@ def main():
                              "the --budget run (default: as many as a probe says fit)")
     parser.add_argument("--check-every", type=int, default=50,
                         help="batches between test-accuracy checks for --time-to-accuracy")
+    parser.add_argument("--flip", choices=("random", "alternating"),
+                        help="override the preset's way of flipping (TrainConfig.flip)")
     parser.add_argument("--flip-average", action="store_true",
                         help="also print test accuracy with flip averaging (clock paused)")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
@@ -201,8 +203,9 @@ def main():
         return
     from cifar_core import training
 
+    recipe = {"flip": arguments.flip} if arguments.flip else {}  # on top of --preset
     if arguments.time_to_accuracy:
-        config = training.preset(arguments.preset,
+        config = training.preset(arguments.preset, **recipe,
                                  **({"epochs": arguments.epochs} if arguments.epochs else {}))
         points, _ = accuracy_run(config, every=arguments.check_every, target=NOTEBOOK_ACCURACY)
         reached = [elapsed for elapsed, accuracy in points if accuracy >= NOTEBOOK_ACCURACY]
@@ -218,7 +221,8 @@ def main():
         epochs, train_size = arguments.epochs, None
         if epochs is None:
             batch_size = training.preset(arguments.preset).batch_size
-            probe = training.preset(arguments.preset, epochs=1, train_size=40 * batch_size)
+            probe = training.preset(arguments.preset, epochs=1, train_size=40 * batch_size,
+                                    **recipe)
             points, _ = accuracy_run(probe, every=10**9)
             per_image = points[-1][0] / probe.train_size
             epochs = max(2, int(arguments.budget // (per_image * 50000)))
@@ -226,7 +230,7 @@ def main():
             print(f"an epoch of 50,000 images takes about {per_image * 50000:.0f} s; a "
                   f"{arguments.budget:.0f} s budget allows {epochs} of {train_size:,} images")
         points, flipped = accuracy_run(training.preset(arguments.preset, epochs=epochs,
-                                                       train_size=train_size),
+                                                       train_size=train_size, **recipe),
                                        every=10**9, flip_average=arguments.flip_average)
         report_budget(arguments.budget, points, flipped)
     if arguments.quick or not (arguments.time_to_accuracy or arguments.budget):

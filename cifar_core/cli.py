@@ -50,6 +50,7 @@ def build_parser():
     train.add_argument("--label-smoothing", type=float)
     train.add_argument("--warmup-epochs", type=float)
     train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
+    train.add_argument("--flip", help="how augment mirrors images: random or alternating")
     train.add_argument("--ema", action=argparse.BooleanOptionalAction, default=None)
     train.add_argument("--precision",
                        help="auto (bfloat16 where the hardware has it), float32 or mixed_bfloat16")
@@ -70,7 +71,7 @@ def build_parser():
 
 #: CLI option -> TrainConfig field, for the options that override the preset.
 OVERRIDES = ("model", "epochs", "batch_size", "learning_rate", "optimizer", "schedule",
-             "weight_decay", "label_smoothing", "warmup_epochs", "augment", "ema", "precision",
+             "weight_decay", "label_smoothing", "warmup_epochs", "augment", "flip", "ema", "precision",
              "train_size", "validation_size", "seed")
 
 

@@ -48,7 +48,8 @@ def pick_image(data, columns):
     """(image, caption): the image the page shows, chosen with widgets in five ``columns``.
 
     ``image`` is uint8 (32, 32, 3); ``columns`` hold the source switch, the split, the
-    index, the class for "Random" and the button; an upload replaces the last four.
+    index, the class for "Random" and the button; for an upload the last four stay empty
+    and the file uploader spans the page below them.
     """
     handed = st.session_state.pop("layers_upload", None)
     if handed is not None:

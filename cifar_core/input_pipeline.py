@@ -63,9 +63,8 @@ def make_dataset(images, labels, batch_size, *, shuffle=False, augment=False, se
     def one_pass(epoch):
         order = tf.range(count)
         if shuffle:  # A permutation drawn from (seed, pass): reproducible, new every pass.
-            keys = tf.random.stateless_uniform([count], seed=tf.stack([tf.constant(seed, tf.int64),
-                                                                        epoch]))
-            order = tf.argsort(keys)
+            order = tf.random.experimental.stateless_shuffle(
+                order, seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
 
         def prepare_in_pass(indices):
             return prepare(indices, epoch)

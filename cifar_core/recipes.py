@@ -96,6 +96,6 @@ FLIP_WORDS = {"random": "each image at random",
 def augment_help(preset_name):
     """The Augment toggle's help: what augmentation does, with the preset's way of flipping."""
     flip = training.preset(preset_name).flip  # ValueError naming an unknown preset
-    return (f"Every epoch, images are mirrored left-right ({preset_name} recipe: "
-            f"{FLIP_WORDS[flip]}) and shifted by up to 2 pixels, so the network sees new "
-            "variants of each.")
+    return (f"Images are mirrored left-right ({preset_name} recipe: {FLIP_WORDS[flip]}) "
+            "and shifted at random by up to 2 pixels, so each epoch the network sees new "
+            "variants of them.")

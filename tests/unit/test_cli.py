@@ -25,6 +25,7 @@ def test_usage_errors_exit_2_with_one_line(argv, capsys):
     (["train", "--preset", "nope"], 2, "nope"),
     (["train", "--preset", "demo", "--learning-rate", "-1"], 2, "learning_rate"),
     (["train", "--preset", "demo", "--model", "vgg"], 2, "vgg"),
+    (["train", "--preset", "demo", "--flip", "upside-down"], 2, "flip"),
     (["train", "--preset", "demo", "--save", "model.h5"], 2, "--save"),
     (["evaluate", "missing.keras"], 1, "no model file"),
 ])
@@ -59,13 +60,14 @@ def test_train_then_evaluate_on_tiny_archive(tiny_archive, tmp_path, monkeypatch
                         lambda path=None: real_load(path, expected_counts=None, download=False))
     saved = tmp_path / "models" / "tiny.keras"
     argv = ["train", "--preset", "demo", "--epochs", "1", "--batch-size", "20",
-            "--data", str(archive), "--runs-dir", str(tmp_path / "runs"), "--save", str(saved)]
+            "--augment", "--flip", "alternating", "--data", str(archive), "--runs-dir", str(tmp_path / "runs"), "--save", str(saved)]
     assert cli.main(argv) == 0
     captured = capsys.readouterr()
     assert "test accuracy:" in captured.out
     assert "\r" in captured.err or "epoch 1/1" in captured.err
     (record,) = runs.list_runs(tmp_path / "runs")
     assert record.state == "finished" and record.model_path is not None
+    assert record.config["flip"] == "alternating" and record.config["augment"] is True
     card = json.loads(saved.with_suffix(".json").read_text())
     assert card["architecture"] == "tiny" and card["epochs"] == 1
     assert card["recipe"].startswith("python -m cifar_core train --preset demo")

@@ -47,21 +47,25 @@ def test_alternating_flip_mirrors_each_image_in_every_other_pass():
     assert 0 < sum(passes[0] for passes in seen.values()) < len(seen)  # the first pass: random
 
 
-def test_random_flip_does_not_alternate():
+def test_random_flip_mirrors_some_images_in_every_pass_and_does_not_alternate():
     seen = mirrored_per_pass("random")
+    for epoch in range(4):
+        assert 0 < sum(passes[epoch] for passes in seen.values()) < len(seen)
     assert any(passes[1] == passes[0] or passes[2] == passes[1] for passes in seen.values())
 
 
 def test_each_pass_is_shuffled_anew_and_reproducibly():
     images = half_bright_images(20)
 
-    def orders():
+    def orders(seed):
         dataset = input_pipeline.make_dataset(images, np.zeros(20, np.int64), 20, shuffle=True,
-                                        seed=1, epochs=3)
+                                              seed=seed, epochs=3)
         return [tuple(batch.max(axis=(1, 2, 3)).astype(int)) for batch, _ in dataset.as_numpy_iterator()]
 
-    first = orders()
+    first = orders(1)
     assert len(set(first)) == 3  # three different orders
-    assert orders() == first
+    assert all(sorted(order) == list(range(100, 120)) for order in first)  # each a permutation
+    assert orders(1) == first
+    assert orders(2) != first
     with pytest.raises(ValueError, match="'sideways'"):
         input_pipeline.make_dataset(images, np.zeros(20, np.int64), 4, flip="sideways")

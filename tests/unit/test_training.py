@@ -81,6 +81,34 @@ def test_train_tiny_model_returns_history():
     assert result.model.name == "tiny"
 
 
+def test_train_feeds_fit_every_epoch_with_the_configs_flips(monkeypatch):
+    """25 images in batches of 8: fit's epochs are 4 batches (the last one partial)."""
+    from cifar_core import input_pipeline
+
+    asked, steps = [], []
+    real_make_dataset = input_pipeline.make_dataset
+
+    def recorded(*arguments, **options):
+        asked.append(options)
+        return real_make_dataset(*arguments, **options)
+
+    class Steps(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            steps.append(self.params["steps"])
+
+        def on_train_batch_end(self, batch, logs=None):
+            steps.append(batch)
+
+    monkeypatch.setattr(input_pipeline, "make_dataset", recorded)
+    config = training.TrainConfig(model="tiny", epochs=3, batch_size=8, augment=True,
+                                  flip="alternating", validation_size=8)
+    result = training.train(config, tiny_data(25), callbacks=[Steps()])
+    assert asked[0] == {"shuffle": True, "augment": True, "seed": 0, "epochs": 3,
+                        "flip": "alternating"}
+    assert steps == [4] + [0, 1, 2, 3] * 3  # every epoch all 25 images, none run out
+    assert len(result.history["val_loss"]) == 3
+
+
 def test_train_run_writes_complete_run_folder(tmp_path):
     config = training.TrainConfig(model="tiny", epochs=2, batch_size=16, validation_size=16,
                                   augment=True)
