@@ -134,7 +134,7 @@ PRESETS = {
     "fast": FAST_RECIPE,
     # The same recipe on the quarter-width net with airbench's alternating flips: about 81%
     # test accuracy in 3 epochs (~2 minutes on 2 cores), the time-to-accuracy and 5-minute
-    # benchmarks' recipe (8 epochs: 84.8-85.0% with alternating flips, 84.8% with random ones).
+    # benchmarks' recipe (8 epochs: 84.8-85.05% with alternating flips, 84.8% with random).
     "fast-small": dataclasses.replace(FAST_RECIPE, model="fast-small", epochs=3,
                                       flip="alternating"),
     # The seed architecture with our recipe instead of the notebook's: bfloat16 where native,
