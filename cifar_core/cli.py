@@ -71,8 +71,8 @@ def build_parser():
 
 #: CLI option -> TrainConfig field, for the options that override the preset.
 OVERRIDES = ("model", "epochs", "batch_size", "learning_rate", "optimizer", "schedule",
-             "weight_decay", "label_smoothing", "warmup_epochs", "augment", "flip", "ema", "precision",
-             "train_size", "validation_size", "seed")
+             "weight_decay", "label_smoothing", "warmup_epochs", "augment", "flip", "ema",
+             "precision", "train_size", "validation_size", "seed")
 
 
 def make_progress_callback(stream=None, every_seconds=0.5):

@@ -16,6 +16,12 @@ from cifar_core.backend import tf
 FLIPS = ("random", "alternating")
 
 
+def batches_per_epoch(count, batch_size):
+    """Batches in one pass over ``count`` images, the last one partial: fit's steps_per_epoch
+    and the learning-rate schedule's epoch length, so both agree with ``make_dataset``."""
+    return math.ceil(count / batch_size)
+
+
 def augment_batch(images, seed=None, mirror=None):
     """Horizontal flips and random translations of up to 2 pixels (reflect padding).
 
@@ -39,7 +45,7 @@ def make_dataset(images, labels, batch_size, *, shuffle=False, augment=False, se
                  epochs=1, flip="random"):
     """A tf.data pipeline of (float32 images 0-255, one-hot labels) batches, ``epochs`` passes.
 
-    Each pass is batched on its own (ceil(len / batch_size) batches: fit it with that
+    Each pass is batched on its own (``batches_per_epoch``: fit it with that
     ``steps_per_epoch``) and, with ``shuffle``, shuffled anew from ``seed`` and the pass
     number. The pass number is what lets ``flip="alternating"`` mirror each image in
     every other pass (see ``TrainConfig.flip``).
@@ -48,13 +54,15 @@ def make_dataset(images, labels, batch_size, *, shuffle=False, augment=False, se
         raise ValueError(f"flip {flip!r}: choose one of {list(FLIPS)}")
     count = len(images)
     images, labels = tf.constant(images), tf.constant(labels)
-    first_mirrored = tf.constant(np.random.default_rng(seed).random(count) < 0.5)  # (count,)
+    alternate = augment and flip == "alternating"
+    if alternate:  # Which images the first pass mirrors; later passes alternate from it.
+        first_mirrored = tf.constant(np.random.default_rng(seed).random(count) < 0.5)  # (count,)
 
     def prepare(indices, epoch):
         batch_images = tf.cast(tf.gather(images, indices), tf.float32)
         if augment:
             mirror = None
-            if flip == "alternating":
+            if alternate:
                 odd = tf.equal(epoch % 2, 1)
                 mirror = tf.math.logical_xor(tf.gather(first_mirrored, indices), odd)
             batch_images = augment_batch(batch_images, mirror=mirror)
@@ -74,6 +82,6 @@ def make_dataset(images, labels, batch_size, *, shuffle=False, augment=False, se
 
     # flat_map hides the length from Keras; without it, fit's validation found the end of
     # its data by running out (a warning, and a second epoch twice as slow: measured).
-    batches = epochs * math.ceil(count / batch_size)
+    batches = epochs * batches_per_epoch(count, batch_size)
     return (tf.data.Dataset.range(epochs).flat_map(one_pass)
             .apply(tf.data.experimental.assert_cardinality(batches)).prefetch(tf.data.AUTOTUNE))

@@ -232,7 +232,7 @@ def build_for(config, images):
     if config.model in models.WHITENED:
         fast_init.init_whitening(model, images)
         fast_init.init_identity(model)
-    steps_per_epoch = math.ceil(len(images) / config.batch_size)
+    steps_per_epoch = input_pipeline.batches_per_epoch(len(images), config.batch_size)
     model.compile(optimizer=_optimizer(config, steps_per_epoch),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
                   metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
@@ -257,7 +257,8 @@ def train(config, data, callbacks=()):
     validation_data = (None if validation is None
                        else input_pipeline.make_dataset(*validation, 500))
     history = model.fit(train_data, epochs=config.epochs,
-                        steps_per_epoch=math.ceil(len(images) / config.batch_size),
+                        steps_per_epoch=input_pipeline.batches_per_epoch(len(images),
+                                                                         config.batch_size),
                         validation_data=validation_data,
                         callbacks=list(callbacks), shuffle=False, verbose=0)  # tf.data shuffles
     return TrainResult(model, dict(history.history))
