@@ -21,7 +21,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from bench.timing import median_ms  # noqa: E402
-from cifar_core import images, inference, models  # noqa: E402
+from cifar_core.data import photos
+from cifar_core.inspect import inference
+from cifar_core.models import architectures  # noqa: E402
 
 TARGET_MS = 50.0
 
@@ -40,14 +42,14 @@ def photo_bytes(size, format):
 
 def ours(model, data):
     """What the Classify page does per upload."""
-    image = images.decode_image(data, "photo", max_side=images.DISPLAY_MAX_SIDE)
-    return inference.predict(model, images.to_model_input(image, "crop"))
+    image = photos.decode_image(data, "photo", max_side=photos.DISPLAY_MAX_SIDE)
+    return inference.predict(model, photos.to_model_input(image, "crop"))
 
 
 def baseline(model, data):
     """The obvious way: full-resolution decode, then Keras' predict on one image."""
-    image = images.decode_image(data, "photo")
-    return model.predict(images.to_model_input(image, "crop")[None].astype(np.float32), verbose=0)
+    image = photos.decode_image(data, "photo")
+    return model.predict(photos.to_model_input(image, "crop")[None].astype(np.float32), verbose=0)
 
 
 def main():
@@ -63,9 +65,9 @@ def main():
     print(f"{'model':6} {'upload':28} {'baseline ms':>12} {'ours ms':>8} {'speed-up':>9} "
           f"{'ours CPU ms':>12}  target <= {TARGET_MS:.0f} ms")
     for name in ("seed", "fast", "tiny"):
-        model = models.build_model(name, seed=0)
-        web_image = images.decode_image(uploads["web image 800x600 PNG"], "web")
-        same_input = images.to_model_input(web_image)
+        model = architectures.build_model(name, seed=0)
+        web_image = photos.decode_image(uploads["web image 800x600 PNG"], "web")
+        same_input = photos.to_model_input(web_image)
         np.testing.assert_allclose(  # both paths compute the same probabilities
             inference.predict(model, same_input),
             model.predict(same_input[None].astype(np.float32), verbose=0), atol=1e-5)

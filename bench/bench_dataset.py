@@ -27,7 +27,8 @@ TARGET_MS = 300.0
 #: The baseline page: the same grid as one st.image per tile, paged like ours.
 WIDGET_PER_TILE_PAGE = """
 import streamlit as st
-from cifar_core import data, pictures
+from cifar_core import data
+from cifar_core.display import pictures
 
 dataset = data.load_cifar10(download=False)
 page = st.number_input("Page", min_value=1, value=1, key="page")

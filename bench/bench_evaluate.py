@@ -24,7 +24,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from bench.timing import median_ms  # noqa: E402
-from cifar_core import data, evaluation, models  # noqa: E402
+from cifar_core import data
+from cifar_core.inspect import evaluation
+from cifar_core.models import architectures, saving  # noqa: E402
 
 FIRST_TARGET_S = 15.0
 INTERACTION_TARGET_MS = 300.0
@@ -83,14 +85,14 @@ def run(workspace):
     arguments = parser.parse_args()
     images, labels, source = test_set()
     os.environ.setdefault("CIFAR10_CACHE_DIR", str(workspace / "cache"))
-    model_path = models.save_model(models.build_model("seed", seed=0), workspace / "seed.keras")
-    models.write_model_card(model_path, architecture="seed", recipe="untrained", epochs=0,
+    model_path = saving.save_model(architectures.build_model("seed", seed=0), workspace / "seed.keras")
+    saving.write_model_card(model_path, architecture="seed", recipe="untrained", epochs=0,
                             test_accuracy=None, parameters=0)
     print(f"{len(labels):,} test images, seed model, {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f}\n")
 
-    models.build_model("tiny").predict(images[:64], verbose=0)  # TensorFlow's one-off start-up
-    model = models.load_model(model_path)
+    architectures.build_model("tiny").predict(images[:64], verbose=0)  # TensorFlow's one-off start-up
+    model = saving.load_model(model_path)
     rows, results = [], {}
 
     def ours():

@@ -21,7 +21,10 @@ import numpy as np
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from cifar_core import activations, convolution, data, models, plots, top_activations  # noqa: E402
+from cifar_core import data
+from cifar_core.display import pictures, plots
+from cifar_core.inspect import activations, convolution, top_activations
+from cifar_core.models import architectures, saving  # noqa: E402
 from cifar_core.backend import keras  # noqa: E402
 from bench.timing import median_ms, timed_reruns  # noqa: E402
 
@@ -44,7 +47,7 @@ def interaction(model, untrained, image, layer):
     activations.feature_map_mosaic(outputs[layer][0])
     activations.layer_facts(model, layer)
     kernel, _ = activations.kernel_and_bias(model, layer)
-    activations.filter_mosaic(kernel, 0) if kernel.shape[2] != 3 else activations.rgb_filter_images(kernel)
+    activations.filter_mosaic(kernel, 0) if kernel.shape[2] != 3 else pictures.rgb_filter_images(kernel)
     step = convolution.explain(model, image, 12, 12, 0)
     plots.convolution_figure(step.patch, step.kernel, step.products, inside=step.inside).to_json()
     activations.feature_map_mosaic(activations.extractor(untrained)(image)[layer][0], tile_pixels=64)
@@ -63,8 +66,8 @@ def page_rerun_ms(architecture, repeats):
 
     with tempfile.TemporaryDirectory(prefix="bench-layers-") as folder:  # removed afterwards
         directory = Path(folder)
-        model = models.build_model(architecture, seed=0)
-        models.write_model_card(models.save_model(model, directory / f"{architecture}.keras"),
+        model = architectures.build_model(architecture, seed=0)
+        saving.write_model_card(saving.save_model(model, directory / f"{architecture}.keras"),
                                 architecture=architecture, recipe="untrained", epochs=0,
                                 test_accuracy=None, parameters=model.count_params())
         os.environ["CIFAR_MODELS_DIR"] = str(directory)
@@ -100,15 +103,15 @@ def main():
     image = test_images[7]
     print(f"Layers benchmark, median of {arguments.repeats} warm runs; images: {source}")
     for architecture in arguments.architectures:
-        model = models.build_model(architecture, seed=0)
-        untrained = models.build_model(architecture, seed=1)
+        model = architectures.build_model(architecture, seed=0)
+        untrained = architectures.build_model(architecture, seed=1)
         names = activations.stage_layer_names(model)
         eager = keras.Model(model.input, [model.get_layer(name).output for name in names])
         batch = image[None].astype(np.float32)
         predict = median_ms(lambda: model.predict(batch, verbose=0), arguments.repeats)
         eager_ms = median_ms(lambda: [o.numpy() for o in eager(batch, training=False)], arguments.repeats)
         ours = median_ms(lambda: activations.extractor(model)(image), arguments.repeats)
-        layer = activations.conv_names(model)[-1]
+        layer = architectures.conv_layer_names(model)[-1]
         page = median_ms(lambda: interaction(model, untrained, image, layer), arguments.repeats)
         print(f"\n{architecture}: {len(names)} conv/pool layers, {model.count_params():,} parameters")
         report("  all activations, one image", ours, predict, "predict", TARGETS_MS["activations"])
@@ -117,7 +120,7 @@ def main():
 
     if source.startswith("real"):
         script, script_cpu, round_trip = page_rerun_ms("seed", arguments.repeats)
-        seed_model = models.build_model("seed", seed=0)
+        seed_model = architectures.build_model("seed", seed=0)
         predict = median_ms(lambda: seed_model.predict(test_images[:1].astype(np.float32),
                                                        verbose=0), arguments.repeats)
         print("\nseed, whole page rerun after choosing another layer (server side):")
@@ -127,7 +130,7 @@ def main():
 
     if arguments.top == "none":
         return
-    model = models.build_model(arguments.top, seed=0)
+    model = architectures.build_model(arguments.top, seed=0)
     forward = once_ms(lambda: model.predict(test_images, batch_size=top_activations.BATCH_SIZE, verbose=0))
     peaks = once_ms(lambda: top_activations.peak_activations(model, test_images))
     print(f"\ntop images, {arguments.top}, {len(test_images):,} images, first time (trace included):")

@@ -49,7 +49,9 @@ def _timed_batches(keras, warmup):
 
 def measure_throughput(mode, batch_size, steps, warmup=5):
     """Images/second of the seed CNN; runs inside a worker process (see main)."""
-    from cifar_core import data, input_pipeline, models, training
+    from cifar_core import data
+    from cifar_core.models import architectures
+    from cifar_core.training import input_pipeline, train_config, trainer
     from cifar_core.backend import keras
 
     dataset = data.load_cifar10()
@@ -58,7 +60,7 @@ def measure_throughput(mode, batch_size, steps, warmup=5):
     timer = _timed_batches(keras, warmup)
     if mode == "notebook":
         # The notebook: float arrays scaled by hand, one-hot labels, fit(x, y, batch_size=32).
-        model = models.build_model("seed", seed=0)
+        model = architectures.build_model("seed", seed=0)
         schedule = keras.optimizers.schedules.InverseTimeDecay(0.01, 1, 0.01 / 25)
         model.compile(optimizer=keras.optimizers.SGD(schedule, momentum=0.9),
                       loss="categorical_crossentropy", metrics=["accuracy"])
@@ -67,8 +69,8 @@ def measure_throughput(mode, batch_size, steps, warmup=5):
         model.fit(inputs, targets, batch_size=batch_size, epochs=1, verbose=0, callbacks=[timer])
     else:
         precision = "mixed_bfloat16" if mode == "ours-bf16" else "float32"
-        config = training.preset("seed-notebook", batch_size=batch_size, precision=precision)
-        model = training.build_for(config, images)
+        config = train_config.preset("seed-notebook", batch_size=batch_size, precision=precision)
+        model = trainer.build_for(config, images)
         pipeline = input_pipeline.make_dataset(images, labels, batch_size, shuffle=True)
         model.fit(pipeline, epochs=1, verbose=0, callbacks=[timer], shuffle=False)
     return timer.images_per_second(batch_size)
@@ -146,13 +148,14 @@ def accuracy_run(config, every, target=None, flip_average=False):
     Returns the (elapsed seconds, accuracy) points and, with ``flip_average``, the same
     points evaluated with test-time flip averaging (else an empty list).
     """
-    from cifar_core import data, training
+    from cifar_core import data
+    from cifar_core.training import trainer
     from cifar_core.backend import keras
 
     dataset = data.load_cifar10()
-    clock = AccuracyClock(keras, training, dataset, every, target, flip_average)
+    clock = AccuracyClock(keras, trainer, dataset, every, target, flip_average)
     print(f"training {config}")
-    training.train(config, dataset, callbacks=[clock.callback])
+    trainer.train(config, dataset, callbacks=[clock.callback])
     return clock.points, clock.flipped
 
 
@@ -201,11 +204,11 @@ def main():
         speed = measure_throughput(mode, int(batch_size), int(steps))
         print(json.dumps({"images_per_second": speed}))
         return
-    from cifar_core import training
+    from cifar_core.training import train_config
 
     recipe = {"flip": arguments.flip} if arguments.flip else {}  # on top of --preset
     if arguments.time_to_accuracy:
-        config = training.preset(arguments.preset, **recipe,
+        config = train_config.preset(arguments.preset, **recipe,
                                  **({"epochs": arguments.epochs} if arguments.epochs else {}))
         points, _ = accuracy_run(config, every=arguments.check_every, target=NOTEBOOK_ACCURACY)
         reached = [elapsed for elapsed, accuracy in points if accuracy >= NOTEBOOK_ACCURACY]
@@ -220,8 +223,8 @@ def main():
         # after one 151 s epoch). --epochs skips the probe and uses every image.
         epochs, train_size = arguments.epochs, None
         if epochs is None:
-            batch_size = training.preset(arguments.preset).batch_size
-            probe = training.preset(arguments.preset, epochs=1, train_size=40 * batch_size,
+            batch_size = train_config.preset(arguments.preset).batch_size
+            probe = train_config.preset(arguments.preset, epochs=1, train_size=40 * batch_size,
                                     **recipe)
             points, _ = accuracy_run(probe, every=10**9)
             per_image = points[-1][0] / probe.train_size
@@ -229,7 +232,7 @@ def main():
             train_size = min(50000, int(arguments.budget / epochs / per_image))
             print(f"an epoch of 50,000 images takes about {per_image * 50000:.0f} s; a "
                   f"{arguments.budget:.0f} s budget allows {epochs} of {train_size:,} images")
-        points, flipped = accuracy_run(training.preset(arguments.preset, epochs=epochs,
+        points, flipped = accuracy_run(train_config.preset(arguments.preset, epochs=epochs,
                                                        train_size=train_size, **recipe),
                                        every=10**9, flip_average=arguments.flip_average)
         report_budget(arguments.budget, points, flipped)

@@ -1,55 +1,85 @@
 """Work a page starts once and then polls: a daemon thread and a snapshot of its progress.
 
 A page never runs seconds of work in its script. It starts a ``Task`` (whose thread never
-calls Streamlit) and reads ``snapshot()`` from a fragment. A ``TaskRegistry`` shares tasks
-between sessions by key, so a model's test set is processed once, whoever asks first.
+calls Streamlit) and reads ``snapshot()``, a frozen ``TaskSnapshot``, from a fragment. A
+``TaskRegistry`` shares tasks between sessions by key, so a model's test set is processed
+once, whoever asks first. Training jobs speak the same words (``training.jobs``): a
+snapshot with a ``state``, ``done`` once it ended, and a ``fraction`` for the progress bar.
 """
 
+import dataclasses
 import threading
+
+#: States in which a task has ended (its thread is gone).
+DONE_STATES = ("finished", "failed")
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskSnapshot:
+    """A task's progress at one moment, safe to read anywhere."""
+
+    state: str  # "waiting", "running", "finished" or "failed"
+    completed: int  # items (images) processed so far
+    total: int  # items in all
+    error: str | None = None  # "ErrorType: message" once failed
+
+    @property
+    def done(self):
+        """Whether the task has ended, finished or failed."""
+        return self.state in DONE_STATES
+
+    @property
+    def fraction(self):
+        """Share of the items processed, 0-1."""
+        return min(self.completed / self.total, 1.0) if self.total else 0.0
 
 
 class Task:
-    """``work(progress)`` in a daemon thread; ``progress(stage, done, total)`` reports.
+    """``work(progress)`` in a daemon thread; ``progress(stage, completed, total)`` reports.
 
-    ``result`` holds what ``work`` returned once the state is "done". Starting a failed
-    task runs it again (a "Try again" button); starting a running or done one does nothing.
+    ``result`` holds what ``work`` returned once the state is "finished". Starting a failed
+    task runs it again (a "Try again" button); starting a running or finished one does
+    nothing.
     """
 
     def __init__(self, work, total, name):
         self._work, self._name = work, name
         self._lock = threading.Lock()
         self._thread = None
-        self._state = {"state": "waiting", "done": 0, "total": total, "error": None}
+        self._snapshot = TaskSnapshot("waiting", 0, total)
         self.result = None
+
+    def _update(self, **fields):
+        with self._lock:
+            self._snapshot = dataclasses.replace(self._snapshot, **fields)
 
     def start(self):
         """Start the work unless it is running or finished; returns self."""
         with self._lock:
-            if self._thread is None or self._state["state"] == "failed":
-                self._state.update(state="running", error=None)
+            if self._thread is None or self._snapshot.state == "failed":
+                self._snapshot = dataclasses.replace(self._snapshot, state="running", error=None)
                 self._thread = threading.Thread(target=self._run, daemon=True, name=self._name)
                 self._thread.start()
         return self
 
-    def _progress(self, stage, done, total):
-        with self._lock:
-            self._state.update(done=done, total=total)
+    def _progress(self, stage, completed, total):
+        self._update(completed=completed, total=total)
 
     def _run(self):
         try:
             result = self._work(self._progress)
         except Exception as error:  # Reported on the page instead of killing the thread.
-            with self._lock:
-                self._state.update(state="failed", error=f"{type(error).__name__}: {error}")
+            self._update(state="failed", error=f"{type(error).__name__}: {error}")
             return
         self.result = result
         with self._lock:
-            self._state.update(state="done", done=self._state["total"])
+            self._snapshot = dataclasses.replace(self._snapshot, state="finished",
+                                                 completed=self._snapshot.total)
 
     def snapshot(self):
-        """A copy of {state: waiting|running|done|failed, done, total, error}."""
+        """The task's progress now, as a frozen ``TaskSnapshot``."""
         with self._lock:
-            return dict(self._state)
+            return self._snapshot
 
     def join(self, timeout=None):
         """Wait for the current run to end (at most ``timeout`` seconds); True if it has."""
@@ -91,7 +121,7 @@ class TaskRegistry:
                 task = make_task()
             self._tasks[key] = task  # the most recently used last
             finished = [other for other, other_task in self._tasks.items()
-                        if other != key and other_task.snapshot()["state"] in ("done", "failed")]
+                        if other != key and other_task.snapshot().done]
             for other in finished[:max(0, len(self._tasks) - self.keep)]:
                 del self._tasks[other]  # least recently used first; running tasks stay
         return task.start() if new else task

@@ -8,7 +8,8 @@
 itself, and prints the final test accuracy; ``--save`` also copies the model to a
 shipped-model file with its JSON card (the recipe is this very command line).
 Bad arguments exit with status 2 and one line saying what is wrong; TensorFlow is only
-imported once the arguments are valid, so mistakes are reported at once.
+imported once the arguments are valid, so mistakes and ``--help`` (whose choices come from
+``train_config`` and ``contract``, not from hand-typed lists) answer at once.
 """
 
 import argparse
@@ -17,6 +18,9 @@ import shlex
 import sys
 import time
 from pathlib import Path
+
+from cifar_core.models import contract
+from cifar_core.training import train_config
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,27 +37,43 @@ def _positive_int(text):
     return value
 
 
+def _one_of(names):
+    """``names`` as help text: "a, b or c"."""
+    names = list(names)
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+
+
 def build_parser():
     parser = _Parser(prog="python -m cifar_core",
                      description="Train and evaluate CIFAR-10 CNNs from the command line.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    train = commands.add_parser("train", help="train a model into a new run folder")
-    train.add_argument("--preset", default="fast", help="seed-notebook, seed-fast, fast, fast-small or demo")
-    train.add_argument("--model", help="architecture: seed, fast, fast-small or tiny")
+    presets = "\n".join(f"  {train_config.describe(name)}" for name in train_config.PRESETS)
+    train = commands.add_parser("train", help="train a model into a new run folder",
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=f"presets:\n{presets}")
+    train.add_argument("--preset", default="fast", choices=train_config.PRESETS, metavar="NAME",
+                       help=f"the recipe to start from: {_one_of(train_config.PRESETS)} "
+                            "(default fast; the options below change it)")
+    train.add_argument("--model", choices=contract.ARCHITECTURE_NAMES, metavar="NAME",
+                       help=f"architecture: {_one_of(contract.ARCHITECTURE_NAMES)}")
     train.add_argument("--epochs", type=_positive_int)
     train.add_argument("--batch-size", type=_positive_int)
     train.add_argument("--learning-rate", type=float)
-    train.add_argument("--optimizer", help="sgd, nesterov or adam")
-    train.add_argument("--schedule", help="constant, time-decay or warmup-cosine")
+    train.add_argument("--optimizer", choices=train_config.OPTIMIZERS, metavar="NAME",
+                       help=_one_of(train_config.OPTIMIZERS))
+    train.add_argument("--schedule", choices=train_config.SCHEDULES, metavar="NAME",
+                       help=_one_of(train_config.SCHEDULES))
     train.add_argument("--weight-decay", type=float)
     train.add_argument("--label-smoothing", type=float)
     train.add_argument("--warmup-epochs", type=float)
     train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None)
-    train.add_argument("--flip", help="how augment mirrors images: random or alternating")
+    train.add_argument("--flip", choices=train_config.FLIPS, metavar="HOW",
+                       help=f"how augment mirrors images: {_one_of(train_config.FLIPS)}")
     train.add_argument("--ema", action=argparse.BooleanOptionalAction, default=None)
-    train.add_argument("--precision",
-                       help="auto (bfloat16 where the hardware has it), float32 or mixed_bfloat16")
+    train.add_argument("--precision", choices=train_config.PRECISIONS, metavar="NAME",
+                       help=f"{_one_of(train_config.PRECISIONS)} (auto: bfloat16 where the "
+                            "hardware has it)")
     train.add_argument("--train-size", type=_positive_int, help="training images (default all)")
     train.add_argument("--validation-size", type=int, help="test images checked each epoch")
     train.add_argument("--seed", type=int)
@@ -120,22 +140,24 @@ def make_progress_callback(stream=None, every_seconds=0.5):
 
 
 def _train(arguments, argv):
-    from cifar_core import data, models, recording, training
+    from cifar_core import data
+    from cifar_core.models import saving
+    from cifar_core.training import recording, train_config
 
     overrides = {name: getattr(arguments, name) for name in OVERRIDES
                  if getattr(arguments, name) is not None}
-    config = training.preset(arguments.preset, **overrides)
+    config = train_config.preset(arguments.preset, **overrides)
     if arguments.save is not None and arguments.save.suffix != ".keras":
         raise ValueError(f"--save must name a .keras file, got {arguments.save}")
-    dataset = data.load_cifar10(arguments.data)
+    dataset = data.load_cifar10(arguments.data, progress=data.progress_printer())
     run, result = recording.train_run(config, dataset, runs_directory=arguments.runs_dir,
                                       callbacks=[make_progress_callback()])
     accuracy = float(run.status["test_accuracy"])
     print(f"run: {run.path}")
     print(f"test accuracy: {accuracy:.4f}")
     if arguments.save is not None:
-        path = models.save_model(result.model, arguments.save)
-        models.write_model_card(path, architecture=config.model, epochs=config.epochs,
+        path = saving.save_model(result.model, arguments.save)
+        saving.write_model_card(path, architecture=config.model, epochs=config.epochs,
                                 recipe="python -m cifar_core " + shlex.join(argv),
                                 test_accuracy=accuracy, parameters=result.model.count_params())
         print(f"saved: {path}")
@@ -143,13 +165,15 @@ def _train(arguments, argv):
 
 
 def _evaluate(arguments):
-    from cifar_core import data, models, training
+    from cifar_core import data
+    from cifar_core.models import saving
+    from cifar_core.training import trainer
 
     target = arguments.target
     path = target / "model.keras" if target.is_dir() else target
-    model = models.load_model(path)
-    dataset = data.load_cifar10(arguments.data)
-    accuracy = training.evaluate_accuracy(model, dataset.x_test, dataset.y_test,
+    model = saving.load_model(path)
+    dataset = data.load_cifar10(arguments.data, progress=data.progress_printer())
+    accuracy = trainer.evaluate_accuracy(model, dataset.x_test, dataset.y_test,
                                           flip_average=arguments.flip_average)
     print(f"test accuracy: {accuracy:.4f} ({model.name}, {path})")
     return 0
@@ -178,7 +202,7 @@ def main(argv=None):
     arguments = build_parser().parse_args(argv)
     _import_tensorflow_quietly()
     from cifar_core.data import DatasetError
-    from cifar_core.models import ModelError
+    from cifar_core.models.saving import ModelError
 
     try:
         if arguments.command == "train":

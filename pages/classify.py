@@ -4,7 +4,11 @@ import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from cifar_core import images, inference, models, pictures, plots, ui
+from cifar_core import ui
+from cifar_core.data import photos
+from cifar_core.display import pictures, plots
+from cifar_core.inspect import inference
+from cifar_core.models import architectures, saving
 from cifar_core.data import CLASS_NAMES
 
 TOP_PREDICTION = "top"  # "explain whichever class the model ranks first"
@@ -21,7 +25,7 @@ def prepared(file_ids, mode, _files):
     copying the bytes out of the uploads. Few entries, dropped after 15 minutes: they
     hold the uploaded bytes.
     """
-    return images.prepare_uploads([(file.name, file.getvalue()) for file in _files], mode)
+    return photos.prepare_uploads([(file.name, file.getvalue()) for file in _files], mode)
 
 
 def flag(text):
@@ -44,9 +48,9 @@ with controls[0]:
                  on_change=ui.url_state("compare", False, cast=flag, to_text=flag_text)):
         entries.append(ui.model_picker("Second model", key="model2"))
 mode = controls[1].segmented_control(
-    "Make it square", images.SQUARE_MODES, key="square",
+    "Make it square", photos.SQUARE_MODES, key="square",
     format_func={"crop": "crop centre", "pad": "pad sides"}.get,
-    on_change=ui.url_state("square", "crop", options=images.SQUARE_MODES)) or "crop"
+    on_change=ui.url_state("square", "crop", options=photos.SQUARE_MODES)) or "crop"
 k = controls[2].slider("Classes to show", 1, len(CLASS_NAMES), key="k",
                        on_change=ui.url_state("k", 5, options=range(1, 11), cast=int))
 method = controls[3].segmented_control(
@@ -64,7 +68,7 @@ if st.toggle("Use the camera", key="camera",
     files = [shot] if shot is not None else []
 else:
     files = st.file_uploader("Images (PNG, JPEG, BMP, GIF or WebP)", key="uploads",
-                             type=list(images.UPLOAD_TYPES), accept_multiple_files=True) or []
+                             type=list(photos.UPLOAD_TYPES), accept_multiple_files=True) or []
 if not files:
     st.info("Upload one or more photos of airplanes, cars, birds, cats, deer, dogs, frogs, "
             "horses, ships or trucks.", icon=":material/upload:")
@@ -78,7 +82,7 @@ if not uploads:
 
 try:
     loaded = [ui.model(entry.path) for entry in entries]
-except (models.ModelError, OSError) as error:
+except (saving.ModelError, OSError) as error:
     st.error(f"The model could not be loaded: {error}", icon=":material/error:")
     st.stop()
 batch = np.stack([upload.steps.model_input for upload in uploads])  # (N, 32, 32, 3)
@@ -122,18 +126,18 @@ for position, (entry, model, model_probabilities) in enumerate(zip(entries, load
                                            title=entry.label, highlight=CLASS_NAMES[class_index]),
                         key=f"top_k_{position}")
         if method == "Grad-CAM":
-            layer = st.selectbox("Grad-CAM layer", models.conv_layer_names(model)[::-1],
+            layer = st.selectbox("Grad-CAM layer", architectures.conv_layer_names(model)[::-1],
                                  key=f"layer_{position}", help="Later layers see whole objects; "
                                  "earlier ones see edges and colours, at finer resolution.")
             heat = inference.grad_cam(model, steps.model_input, class_index, layer)
         else:
             heat = inference.saliency(model, steps.model_input, class_index)
     seen.image(pictures.heat_map_overlay(pictures.upscale(steps.model_input, 8),
-                                      images.map_to_original(heat, (256, 256))),
+                                      photos.map_to_original(heat, (256, 256))),
                caption=f"{method} for “{CLASS_NAMES[class_index]}” on the 32 x 32 input "
                "(red: most evidence)", width="stretch")
     photo.image(pictures.heat_map_overlay(np.asarray(steps.original),
-                                       images.map_to_original(heat, steps.original.size, mode)),
+                                       photos.map_to_original(heat, steps.original.size, mode)),
                 caption="The same over your picture (dimmed: cropped away)", width="stretch")
 
 # --- deeper: the Layers page takes the upload through session state ---------------------

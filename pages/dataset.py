@@ -3,7 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from cifar_core import browse, pictures, plots, ui
+from cifar_core import ui
+from cifar_core.data import browse
+from cifar_core.display import pictures, plots
 
 data = ui.dataset()
 names = data.class_names

@@ -5,7 +5,11 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from cifar_core import catalog, evaluation, pictures, plots, task_panel, ui
+from cifar_core import ui
+from cifar_core.display import pictures, plots
+from cifar_core.inspect import evaluation
+from cifar_core.models import catalog
+from cifar_core.ui import task_panel
 
 GALLERY_SIZE = 24  # images per gallery: three rows of eight
 GALLERY_COLUMNS = 8
@@ -30,11 +34,11 @@ def evaluate(entry):
         st.stop()
     if found is not None:
         return found
-    job = task_panel.server_tasks().start(
+    task = task_panel.server_tasks().start(
         ("evaluation", key),
-        lambda: evaluation.evaluation_job(entry.path, images, labels, data.source))
+        lambda: evaluation.evaluation_task(entry.path, images, labels, data.source))
     result = task_panel.task_result(
-        job, progress_text=f"Evaluating {entry.label} on the test images",
+        task, progress_text=f"Evaluating {entry.label} on the test images",
         failure_text=f"**{entry.label}** could not be evaluated.", retry_key=f"retry_{entry.key}")
     if result is None:
         st.stop()

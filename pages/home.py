@@ -3,7 +3,8 @@
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from cifar_core import catalog, ui
+from cifar_core import ui
+from cifar_core.models import catalog
 
 st.title("CIFAR-10 CNN Explorer")
 st.markdown(

@@ -8,19 +8,22 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cifar_core import (activations, convolution, image_picker, models, pictures, plots,
-                        task_panel, top_activations, ui)
+from cifar_core import ui
+from cifar_core.display import pictures, plots
+from cifar_core.inspect import activations, convolution, top_activations
+from cifar_core.models import architectures, saving
+from cifar_core.ui import image_picker, task_panel
 
 
 @st.cache_resource(show_spinner="Building an untrained copy of the network...")
 def untrained_model(architecture):
-    return models.build_model(architecture, seed=0)
+    return architectures.build_model(architecture, seed=0)
 
 
-def start_top_job(key, model, path, test_images):
+def start_top_task(key, model, path, test_images):
     """The server-wide task for this model file, started if new (a button callback)."""
     return task_panel.server_tasks().start(
-        key, lambda: top_activations.peak_job(model, path, test_images))
+        key, lambda: top_activations.peak_task(model, path, test_images))
 
 
 st.title("Inside the network, layer by layer")
@@ -31,7 +34,7 @@ with top[0]:
     entry = ui.model_picker()
 try:
     model = ui.model(entry.path)
-except (models.ModelError, OSError) as error:
+except (saving.ModelError, OSError) as error:
     st.error(f"Could not load the model {entry.label}: {error}", icon=":material/error:")
     st.stop()
 
@@ -55,7 +58,7 @@ st.dataframe(ranking, hide_index=True, width=480, column_config={
 
 # --- one conv layer in detail ------------------------------------------------------------
 st.header("One layer in detail")
-conv_layers = activations.conv_names(model)
+conv_layers = architectures.conv_layer_names(model)
 controls = st.columns(4, vertical_alignment="bottom")
 layer = controls[0].selectbox("Conv layer", conv_layers, key="layer",
                               on_change=ui.url_state("layer", conv_layers[0], options=conv_layers))
@@ -120,23 +123,23 @@ for side, name, network in ((sides[0], "trained", model), (sides[1], "untrained"
     chance = result["probabilities"][0]
     ui.show_picture(side, picture,
                     f"{layer}, {name}: says {names[int(np.argmax(chance))]} ({chance.max():.0%})")
-    first_filters = activations.rgb_filter_images(activations.kernel_and_bias(network, "conv1")[0])
+    first_filters = pictures.rgb_filter_images(activations.kernel_and_bias(network, "conv1")[0])
     ui.show_picture(side, pictures.mosaic(first_filters, 12, gap=3, scale=10),
                     f"conv1 filters, {name}")
 
 # --- top-activating test images ------------------------------------------------------------
 st.header(f"Test images that excite {layer} filter {filter_index} most")
 test_images, test_labels = data.split("test")
-job_key = ("top images", str(entry.path), entry.path.stat().st_mtime_ns)
-job = task_panel.server_tasks().get(job_key)
-if job is None and top_activations.cache_path(entry.path, test_images).exists():
-    job = start_top_job(job_key, model, entry.path, test_images)  # Reading the disk cache is quick.
-elif job is None:
+task_key = ("top images", str(entry.path), entry.path.stat().st_mtime_ns)
+task = task_panel.server_tasks().get(task_key)
+if task is None and top_activations.cache_path(entry.path, test_images).exists():
+    task = start_top_task(task_key, model, entry.path, test_images)  # Reading the disk cache is quick.
+elif task is None:
     st.button(f"Find them ({len(test_images):,} test images, once per model)", key="find_top",
-              icon=":material/search:", on_click=start_top_job,
-              args=(job_key, model, entry.path, test_images))
-peaks = None if job is None else task_panel.task_result(
-    job, progress_text="Peak activations", failure_text="Could not compute the top images:",
+              icon=":material/search:", on_click=start_top_task,
+              args=(task_key, model, entry.path, test_images))
+peaks = None if task is None else task_panel.task_result(
+    task, progress_text="Peak activations", failure_text="Could not compute the top images:",
     retry_key="retry_top")
 if peaks is not None:
     picture = top_activations.top_images_picture(model, layer, peaks[layer], filter_index,

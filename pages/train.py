@@ -4,8 +4,11 @@ import uuid
 
 import streamlit as st
 
-from cifar_core import (job_panel, job_registry, models, plots, recipes, run_history, runs,
-                        training, ui)
+from cifar_core import ui
+from cifar_core.display import plots
+from cifar_core.models import architectures
+from cifar_core.training import job_registry, recipes, run_history, runs, train_config
+from cifar_core.ui import job_panel
 
 data = ui.dataset()
 registry = job_panel.server_jobs()
@@ -33,10 +36,10 @@ def load_preset():
 
 
 with st.expander("New run", expanded=not registry.running(), icon=":material/play_arrow:"):
-    keep_preset = ui.url_state("preset", "demo", options=list(training.PRESETS))
-    st.selectbox("Recipe", list(training.PRESETS), key="preset",
+    keep_preset = ui.url_state("preset", "demo", options=list(train_config.PRESETS))
+    st.selectbox("Recipe", list(train_config.PRESETS), key="preset",
                  on_change=lambda: (keep_preset(), load_preset()),
-                 help="\n".join(f"- {recipes.describe(name)}" for name in training.PRESETS))
+                 help="\n".join(f"- {train_config.describe(name)}" for name in train_config.PRESETS))
     if "field_model" not in st.session_state:
         load_preset()
     if any(registry.owner(job.id) != me for job in registry.running()):
@@ -49,15 +52,15 @@ with st.expander("New run", expanded=not registry.running(), icon=":material/pla
             fields[name] = getattr(columns[column], widget)(label, key=f"field_{name}", **options)
             notes[name] = columns[column].empty()  # room for an error right under the field
 
-        field(0, "model", "selectbox", "Model", options=list(models.ARCHITECTURES))
+        field(0, "model", "selectbox", "Model", options=list(architectures.ARCHITECTURES))
         field(0, "epochs", "number_input", "Epochs", step=1)
         field(1, "batch_size", "number_input", "Batch size", step=1)
-        field(1, "optimizer", "selectbox", "Optimizer", options=training.OPTIMIZERS)
+        field(1, "optimizer", "selectbox", "Optimizer", options=train_config.OPTIMIZERS)
         field(2, "learning_rate", "number_input", "Learning rate", format="%.4f", step=0.001)
         field(2, "train_size", "number_input", f"Training images (0 = all {len(data.x_train):,})",
               step=1000)
         field(0, "augment", "toggle", "Augment (flips and shifts)",
-              help=recipes.augment_help(st.session_state.preset))
+              help=train_config.augment_help(st.session_state.preset))
         start = st.form_submit_button("Start training", type="primary", icon=":material/model_training:")
     if start:
         config, errors = recipes.config_from_form(st.session_state.preset, fields)

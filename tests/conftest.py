@@ -62,20 +62,20 @@ def isolated_dirs(tmp_path, monkeypatch, session_cache_dir):
 @pytest.fixture(scope="module")
 def tiny_model():
     """An untrained ``tiny`` model (seed 0), built once per test module."""
-    from cifar_core import models  # Imported here: Keras loads only for tests that need a model.
+    from cifar_core.models import architectures  # Imported here: Keras loads only for tests that need a model.
 
-    return models.build_model("tiny", seed=0)
+    return architectures.build_model("tiny", seed=0)
 
 
 @pytest.fixture(scope="session")
 def tiny_model_path(tmp_path_factory):
     """An untrained ``tiny`` model saved as ``tiny.keras`` with its JSON card in a temp models dir."""
-    from cifar_core import models  # Imported here: Keras loads only for tests that need a model.
+    from cifar_core.models import architectures, saving  # Imported here: Keras loads only for tests that need a model.
 
     directory = tmp_path_factory.mktemp("models")
-    model = models.build_model("tiny", seed=0)
-    path = models.save_model(model, directory / "tiny.keras")
-    models.write_model_card(path, architecture="tiny", recipe="tests/conftest.py (untrained)",
+    model = architectures.build_model("tiny", seed=0)
+    path = saving.save_model(model, directory / "tiny.keras")
+    saving.write_model_card(path, architecture="tiny", recipe="tests/conftest.py (untrained)",
                             epochs=0, test_accuracy=0.1, parameters=model.count_params())
     return path
 

@@ -99,13 +99,13 @@ def test_download_button_fetches_the_archive_with_progress(archive_server, tmp_p
     The tiny archive has 100 training images, so loading it then fails the 50,000-image
     check: the panel says so, which shows the downloaded file was really read.
     """
-    from cifar_core import data
+    from cifar_core.data import cifar10
 
     monkeypatch.delenv("CIFAR10_PATH", raising=False)
     cache = tmp_path / "download-cache"
     monkeypatch.setenv("CIFAR10_CACHE_DIR", str(cache))
-    monkeypatch.setattr(data, "OFFICIAL_URL", f"{archive_server['base']}/cifar-10-python.tar.gz")
-    monkeypatch.setattr(data, "OFFICIAL_MD5", archive_server["md5"])
+    monkeypatch.setattr(cifar10, "OFFICIAL_URL", f"{archive_server['base']}/cifar-10-python.tar.gz")
+    monkeypatch.setattr(cifar10, "OFFICIAL_MD5", archive_server["md5"])
     app = dataset_page().run()
     app.button(key="download_cifar10").click().run()
     run_until(app, lambda app: (cache / "cifar-10-python.tar.gz").exists()

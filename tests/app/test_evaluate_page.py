@@ -31,12 +31,12 @@ def app(real_cifar_path, models_dir):
 @pytest.fixture
 def two_models(tiny_model_path, tmp_path, monkeypatch):
     """A models folder with the tiny model as ``first`` and an other-seed one as ``second``."""
-    from cifar_core import models
+    from cifar_core.models import architectures, saving
 
     for name in ("first", "second"):
         shutil.copy(tiny_model_path.with_suffix(".json"), tmp_path / f"{name}.json")
     shutil.copy(tiny_model_path, tmp_path / "first.keras")
-    models.save_model(models.build_model("tiny", seed=1), tmp_path / "second.keras")
+    saving.save_model(architectures.build_model("tiny", seed=1), tmp_path / "second.keras")
     monkeypatch.setenv("CIFAR_MODELS_DIR", str(tmp_path))
     return tmp_path
 
@@ -126,7 +126,7 @@ def test_a_broken_model_file_gives_a_message_not_a_traceback(real_cifar_path, tm
 
 def test_a_failed_evaluation_can_be_tried_again(real_cifar_path, tiny_model_path, tmp_path,
                                                 monkeypatch):
-    from cifar_core import evaluation
+    from cifar_core.inspect import evaluation
 
     for suffix in (".keras", ".json"):  # a fresh copy: no evaluation cached next to it yet
         shutil.copy(tiny_model_path.with_suffix(suffix), tmp_path / f"tiny{suffix}")

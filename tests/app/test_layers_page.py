@@ -21,13 +21,13 @@ SECTIONS = ["The image flowing through the network", "One layer in detail",
 
 @pytest.fixture(scope="module")
 def untrained_models_dir(tmp_path_factory):
-    from cifar_core import models
+    from cifar_core.models import architectures, saving
 
     directory = tmp_path_factory.mktemp("layers-models")
     for architecture in ("seed", "fast", "tiny"):
-        model = models.build_model(architecture, seed=1)
-        path = models.save_model(model, directory / f"{architecture}.keras")
-        models.write_model_card(path, architecture=architecture, recipe="untrained", epochs=0,
+        model = architectures.build_model(architecture, seed=1)
+        path = saving.save_model(model, directory / f"{architecture}.keras")
+        saving.write_model_card(path, architecture=architecture, recipe="untrained", epochs=0,
                                 test_accuracy=0.1, parameters=model.count_params())
     return directory
 
@@ -133,7 +133,7 @@ def test_upload_handed_over_from_classify(app):
 
 
 def test_an_upload_is_decoded_once_not_on_every_rerun(app, monkeypatch):
-    from cifar_core import images
+    from cifar_core.data import photos
 
     decoded = []
 
@@ -141,8 +141,8 @@ def test_an_upload_is_decoded_once_not_on_every_rerun(app, monkeypatch):
         decoded.append(arguments[1])
         return real_decode(*arguments, **options)
 
-    real_decode = images.decode_image
-    monkeypatch.setattr(images, "decode_image", counted_decode)
+    real_decode = photos.decode_image
+    monkeypatch.setattr(photos, "decode_image", counted_decode)
     app.query_params.update(model="tiny")
     app.session_state["layers_upload"] = ("teal.png", png_bytes(color=(10, 160, 150)))
     app.run()

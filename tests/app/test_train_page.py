@@ -11,7 +11,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cifar_core import catalog, data, job_registry, runs, training, ui
+from cifar_core import data, ui
+from cifar_core.models import catalog
+from cifar_core.training import job_registry, runs, train_config
 from tests.app.polling import run_until
 from tests.conftest import PROJECT_ROOT
 
@@ -128,7 +130,7 @@ def test_only_a_tab_whose_link_names_the_run_takes_it_over(tiny_dataset):
 
 
 def test_a_run_of_a_killed_server_shows_as_interrupted(tiny_dataset):
-    run = runs.start_run(training.PRESETS["demo"])
+    run = runs.start_run(train_config.PRESETS["demo"])
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
     status = json.loads((run.path / "status.json").read_text())
@@ -140,7 +142,7 @@ def test_a_run_of_a_killed_server_shows_as_interrupted(tiny_dataset):
 
 
 def test_delete_asks_first(tiny_dataset):
-    run = runs.start_run(training.PRESETS["demo"])
+    run = runs.start_run(train_config.PRESETS["demo"])
     run.finish("stopped")
     app = open_page()
     app.toggle(key=f"confirm_delete_{run.id}").set_value(True).run()
@@ -152,7 +154,7 @@ def test_delete_asks_first(tiny_dataset):
 
 def two_finished_runs():
     """Two stopped demo runs, the second newer (so the page shows it first)."""
-    first, second = runs.start_run(training.PRESETS["demo"]), runs.start_run(training.PRESETS["demo"])
+    first, second = runs.start_run(train_config.PRESETS["demo"]), runs.start_run(train_config.PRESETS["demo"])
     first.finish("stopped")
     second.finish("stopped")
     second.update(started=first.status["started"] + 1)
@@ -172,7 +174,7 @@ def test_deleting_a_run_another_tab_deleted_is_a_message(tiny_dataset):
 
 
 def test_malformed_links_show_the_page(tiny_dataset):
-    run = runs.start_run(training.PRESETS["demo"])
+    run = runs.start_run(train_config.PRESETS["demo"])
     run.finish("finished")
     app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
     app.query_params.update(job="no-such-job", runs="../etc,nope", preset="bogus")

@@ -16,12 +16,12 @@ CELL_SENTENCE = re.compile(r"test images of \w+ (taken for|recognised as) \w+")
 
 @pytest.fixture(scope="module")
 def evaluate_url(start_app, tmp_path_factory):
-    from cifar_core import models
+    from cifar_core.models import architectures, saving
 
     directory = tmp_path_factory.mktemp("e2e-evaluate-models")
-    model = models.build_model("tiny", seed=1)
-    path = models.save_model(model, directory / "tiny.keras")
-    models.write_model_card(path, architecture="tiny", recipe="untrained", epochs=0,
+    model = architectures.build_model("tiny", seed=1)
+    path = saving.save_model(model, directory / "tiny.keras")
+    saving.write_model_card(path, architecture="tiny", recipe="untrained", epochs=0,
                             test_accuracy=None, parameters=model.count_params())
     return start_app(CIFAR_MODELS_DIR=directory).url + "/evaluate"
 

@@ -16,13 +16,13 @@ from tests.e2e.conftest import wait_for_script
 
 @pytest.fixture(scope="module")
 def layers_url(start_app, tmp_path_factory):
-    from cifar_core import models
+    from cifar_core.models import architectures, saving
 
     directory = tmp_path_factory.mktemp("e2e-layers-models")
     for architecture in ("tiny", "seed"):
-        model = models.build_model(architecture, seed=1)
-        path = models.save_model(model, directory / f"{architecture}.keras")
-        models.write_model_card(path, architecture=architecture, recipe="untrained", epochs=0,
+        model = architectures.build_model(architecture, seed=1)
+        path = saving.save_model(model, directory / f"{architecture}.keras")
+        saving.write_model_card(path, architecture=architecture, recipe="untrained", epochs=0,
                                 test_accuracy=None, parameters=model.count_params())
     return start_app(CIFAR_MODELS_DIR=directory).url + "/layers"
 

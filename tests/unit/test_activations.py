@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from cifar_core import activations, models, pictures
+from cifar_core.display import pictures
+from cifar_core.inspect import activations
+from cifar_core.models import architectures, saving
 from cifar_core.backend import keras
 
 layers = keras.layers
@@ -16,7 +18,7 @@ def images():
 
 def test_stage_names_follow_the_forward_order(tiny_model):
     assert activations.stage_layer_names(tiny_model) == ["conv1", "pool1", "conv2", "pool2"]
-    assert activations.conv_names(tiny_model) == models.conv_layer_names(tiny_model)
+    assert architectures.conv_layer_names(tiny_model) == architectures.conv_layer_names(tiny_model)
 
 
 def test_extractor_names_and_shapes(tiny_model, images):
@@ -93,7 +95,7 @@ def test_overview_strip_shows_the_image_then_the_strongest_maps(tiny_model, imag
 def test_filters(tiny_model):
     kernel, bias = activations.kernel_and_bias(tiny_model, "conv1")
     assert kernel.shape == (3, 3, 3, 16) and bias.shape == (16,)
-    patches = activations.rgb_filter_images(kernel)
+    patches = pictures.rgb_filter_images(kernel)
     assert patches.shape == (16, 3, 3, 3) and patches.dtype == np.uint8
     assert patches.reshape(16, -1).min(axis=1).tolist() == [0] * 16
     deeper, _ = activations.kernel_and_bias(tiny_model, "conv2")
@@ -104,7 +106,7 @@ def test_filters(tiny_model):
     with pytest.raises(ValueError, match="not a convolution"):
         activations.kernel_and_bias(tiny_model, "pool1")
     with pytest.raises(ValueError, match="kernel"):
-        activations.rgb_filter_images(deeper)
+        pictures.rgb_filter_images(deeper)
 
 
 def test_filters_picture_depends_on_the_layer(tiny_model):
@@ -125,7 +127,7 @@ def test_colorize_signed_puts_zero_in_the_middle():
 
 
 def test_works_after_a_keras_save_and_reload(tiny_model, images, tmp_path):
-    path = models.save_model(tiny_model, tmp_path / "tiny.keras")
-    reloaded = models.load_model(path)
+    path = saving.save_model(tiny_model, tmp_path / "tiny.keras")
+    reloaded = saving.load_model(path)
     np.testing.assert_allclose(activations.extractor(reloaded)(images)["conv2"],
                                activations.extractor(tiny_model)(images)["conv2"], rtol=1e-6)

@@ -24,13 +24,13 @@ def test_task_reports_progress_and_its_result():
         return "peaks"
 
     task = background.Task(work, total=3, name="demo")
-    assert task.snapshot() == {"state": "waiting", "done": 0, "total": 3, "error": None}
+    assert task.snapshot() == background.TaskSnapshot("waiting", 0, 3)
     task.start().start()  # a second start is a no-op
     assert reported.wait(10)
-    assert task.snapshot()["state"] == "running" and task.result is None
+    assert task.snapshot().state == "running" and task.result is None
     release.set()
     assert task.join(timeout=10)
-    assert task.snapshot() == {"state": "done", "done": 3, "total": 3, "error": None}
+    assert task.snapshot() == background.TaskSnapshot("finished", 3, 3)
     assert task.result == "peaks"
 
 
@@ -46,9 +46,9 @@ def test_a_failed_task_reports_its_error_and_runs_again_when_started():
     task = background.Task(work, total=1, name="flaky").start()
     assert task.join(timeout=10)
     snapshot = task.snapshot()
-    assert snapshot["state"] == "failed" and snapshot["error"] == "MemoryError: out of memory for a moment"
+    assert snapshot.state == "failed" and snapshot.error == "MemoryError: out of memory for a moment"
     assert task.start().join(timeout=10)  # "Try again"
-    assert task.snapshot()["state"] == "done" and task.result == 42 and len(calls) == 2
+    assert task.snapshot().state == "finished" and task.result == 42 and len(calls) == 2
     task.start().join(timeout=10)  # a done task is not run again
     assert len(calls) == 2
 
@@ -56,10 +56,10 @@ def test_a_failed_task_reports_its_error_and_runs_again_when_started():
 def test_registry_makes_one_task_per_key_and_does_not_restart_it():
     registry = background.TaskRegistry()
     failing = registry.start("k", lambda: background.Task(lambda p: 1 / 0, total=1, name="x"))
-    assert failing.join(timeout=10) and failing.snapshot()["state"] == "failed"
+    assert failing.join(timeout=10) and failing.snapshot().state == "failed"
     # Every visitor gets the same task, failed: only its "Try again" button restarts it.
     assert registry.start("k", lambda: pytest.fail("made twice")) is failing
-    assert failing.snapshot()["state"] == "failed"
+    assert failing.snapshot().state == "failed"
     assert registry.get("other") is None
 
 

@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from cifar_core import batches
-from cifar_core.batches import DatasetError
+from cifar_core.data import batches
+from cifar_core.data.batches import DatasetError
 from tests import cifar_fixtures
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from cifar_core import browse
+from cifar_core.data import browse
 
 LABELS = np.array([0, 1, 2, 3, 1, 1, 9, 0])
 

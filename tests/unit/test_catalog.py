@@ -1,6 +1,7 @@
 import json
 
-from cifar_core import catalog, runs
+from cifar_core.models import catalog
+from cifar_core.training import runs
 
 
 def write_card(directory, name, **card):

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from cifar_core import convolution, models
+from cifar_core.inspect import convolution
+from cifar_core.models import architectures
 from cifar_core.backend import keras
 
 layers = keras.layers
@@ -72,7 +73,7 @@ def test_strides_paddings_and_dilations(stride, padding, kernel_size, dilation):
 
 
 def test_fast_model_conv1_is_a_linear_2x2_valid_convolution(image):
-    model = models.build_model("fast", seed=0)
+    model = architectures.build_model("fast", seed=0)
     step = convolution.explain(model, image, 30, 30, 5)
     assert step.patch.shape == (2, 2, 3) and step.activation_name == "linear"
     assert (step.top, step.left) == (30, 30) and step.inside.all() and step.matches
@@ -95,7 +96,7 @@ def test_only_conv_layers_can_be_explained(tiny_model, image):
 
 
 def test_the_figure_shows_every_number_and_marks_padding(tiny_model, image):
-    from cifar_core import plots
+    from cifar_core.display import plots
 
     step = convolution.explain(tiny_model, image, 0, 0, 3)
     figure = plots.convolution_figure(step.patch, step.kernel, step.products, inside=step.inside)

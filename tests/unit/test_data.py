@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cifar_core import data
+from cifar_core.data import cifar10
 from cifar_core.data import CLASS_NAMES, DatasetError
 from tests import cifar_fixtures
 
 
 def _load(path, tmp_path, **options):
-    return data.load_cifar10(path, cache_dir=tmp_path / "cache", expected_counts=None, **options)
+    return cifar10.load_cifar10(path, cache_dir=tmp_path / "cache", expected_counts=None, **options)
 
 
 @pytest.mark.parametrize("fmt", ["python", "binary"])
@@ -63,12 +63,12 @@ def test_split_returns_images_and_labels_and_rejects_other_names(tiny_archive, t
 
 def test_counts_are_checked_against_expected_counts(tiny_archive, tmp_path):
     with pytest.raises(DatasetError, match="100 training and 20 test images, expected 50000 and 10000"):
-        data.load_cifar10(tiny_archive[0], cache_dir=tmp_path / "cache")
-    dataset = data.load_cifar10(tiny_archive[0], cache_dir=tmp_path / "cache",
+        cifar10.load_cifar10(tiny_archive[0], cache_dir=tmp_path / "cache")
+    dataset = cifar10.load_cifar10(tiny_archive[0], cache_dir=tmp_path / "cache",
                                 expected_counts=(100, 20))
     assert len(dataset.y_test) == 20
     with pytest.raises(ValueError, match="expected_counts"):
-        data.load_cifar10(tiny_archive[0], expected_counts=(100,))
+        cifar10.load_cifar10(tiny_archive[0], expected_counts=(100,))
 
 
 # --- search order -------------------------------------------------------------------
@@ -87,8 +87,8 @@ def test_path_argument_beats_environment_variable(tmp_path, monkeypatch):
     cifar_fixtures.write_archive(first)
     cifar_fixtures.write_archive(second)
     monkeypatch.setenv("CIFAR10_PATH", str(first))
-    assert data.find_cifar10() == first
-    assert data.find_cifar10(second) == second
+    assert cifar10.find_cifar10() == first
+    assert cifar10.find_cifar10(second) == second
 
 
 def test_environment_variable_beats_keras_cache(tmp_path, keras_datasets, monkeypatch):
@@ -96,7 +96,7 @@ def test_environment_variable_beats_keras_cache(tmp_path, keras_datasets, monkey
     archive = tmp_path / "mine.tar.gz"
     cifar_fixtures.write_archive(archive)
     monkeypatch.setenv("CIFAR10_PATH", str(archive))
-    assert data.find_cifar10() == archive
+    assert cifar10.find_cifar10() == archive
 
 
 def _extract_to_keras(tmp_path, destination):
@@ -108,7 +108,7 @@ def _extract_to_keras(tmp_path, destination):
 def test_keras_target_folder_is_found_and_loaded(tmp_path, keras_datasets):
     folder, (x_train, *_) = _extract_to_keras(tmp_path, keras_datasets / "cifar-10-batches-py-target")
     _extract_to_keras(tmp_path, keras_datasets)  # the older layout exists too but ranks lower
-    assert data.find_cifar10(cache_dir=tmp_path / "cache") == folder
+    assert cifar10.find_cifar10(cache_dir=tmp_path / "cache") == folder
     np.testing.assert_array_equal(_load(None, tmp_path).x_train, x_train)
 
 
@@ -117,32 +117,32 @@ def test_keras_target_folder_is_found_and_loaded(tmp_path, keras_datasets):
 ])
 def test_keras_downloaded_archives_are_found(tmp_path, keras_datasets, name):
     cifar_fixtures.write_archive(keras_datasets / name)
-    assert data.find_cifar10(cache_dir=tmp_path / "cache") == keras_datasets / name
+    assert cifar10.find_cifar10(cache_dir=tmp_path / "cache") == keras_datasets / name
 
 
 def test_incomplete_keras_folder_is_skipped_for_our_cache(tmp_path, keras_datasets):
     (keras_datasets / "cifar-10-batches-py").mkdir()  # an interrupted Keras extraction
     cache = tmp_path / "cache"
     cache.mkdir()
-    cifar_fixtures.write_archive(cache / data.ARCHIVE_NAME)
-    assert data.find_cifar10(cache_dir=cache) == cache / data.ARCHIVE_NAME
+    cifar_fixtures.write_archive(cache / cifar10.ARCHIVE_NAME)
+    assert cifar10.find_cifar10(cache_dir=cache) == cache / cifar10.ARCHIVE_NAME
 
 
 def test_cache_dir_defaults_to_environment_then_home(tmp_path, monkeypatch):
     monkeypatch.setenv("CIFAR10_CACHE_DIR", str(tmp_path / "mine"))
-    assert data.cache_dir() == tmp_path / "mine"
+    assert cifar10.cache_dir() == tmp_path / "mine"
     monkeypatch.delenv("CIFAR10_CACHE_DIR")
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert data.cache_dir() == tmp_path / ".cache" / "cifar10-explorer"
+    assert cifar10.cache_dir() == tmp_path / ".cache" / "cifar10-explorer"
 
 
 def test_nothing_found_without_download_lists_where_it_looked(tmp_path, keras_datasets):
     cache = tmp_path / "empty-cache"
-    assert data.find_cifar10(cache_dir=cache) is None
+    assert cifar10.find_cifar10(cache_dir=cache) is None
     with pytest.raises(DatasetError, match="CIFAR-10 not found") as error:
-        data.load_cifar10(cache_dir=cache, download=False)
+        cifar10.load_cifar10(cache_dir=cache, download=False)
     assert str(keras_datasets / "cifar-10-batches-py") in str(error.value)
-    assert str(cache / data.ARCHIVE_NAME) in str(error.value)
+    assert str(cache / cifar10.ARCHIVE_NAME) in str(error.value)
     assert "CIFAR10_PATH" in str(error.value)
 
 
@@ -152,11 +152,11 @@ def test_explicit_path_that_does_not_exist_is_an_error(tmp_path, monkeypatch, wh
     if where == "environment":
         monkeypatch.setenv("CIFAR10_PATH", str(missing))
     with pytest.raises(DatasetError, match=rf"{missing}: does not exist"):
-        data.find_cifar10(missing if where == "argument" else None)
+        cifar10.find_cifar10(missing if where == "argument" else None)
 
 
 def test_real_dataset_loads_with_official_shapes_and_balanced_test_set(real_cifar_path):
-    dataset = data.load_cifar10(real_cifar_path)
+    dataset = cifar10.load_cifar10(real_cifar_path)
     assert dataset.x_train.shape == (50000, 32, 32, 3) and dataset.x_train.dtype == np.uint8
     assert dataset.x_test.shape == (10000, 32, 32, 3)
     assert dataset.y_train.shape == (50000,) and dataset.y_test.shape == (10000,)
@@ -177,7 +177,7 @@ def test_bad_source_leaves_no_decoded_cache(tmp_path):
 
 def test_progress_printer_redraws_one_line_per_stage():
     stream = io.StringIO()
-    progress = data.progress_printer(stream)
+    progress = cifar10.progress_printer(stream)
     progress("download", 0, 2_000_000)
     progress("download", 2_000_000, 2_000_000)
     progress("parse", 3, 6)

@@ -7,7 +7,8 @@ import threading
 import numpy as np
 import pytest
 
-from cifar_core import data, decoded_cache, sources
+from cifar_core import data
+from cifar_core.data import decoded_cache, sources
 from tests import cifar_fixtures
 
 

@@ -1,11 +1,11 @@
-"""Metrics against hand-computed values, gallery queries, the disk cache and the job."""
+"""Metrics against hand-computed values, gallery queries, the disk cache and the task."""
 
 import os
 
 import numpy as np
 import pytest
 
-from cifar_core import evaluation
+from cifar_core.inspect import evaluation
 
 # Six images of three classes. Rows true, columns predicted:
 #   class 0: one right, one taken for class 1      -> [1, 1, 0]
@@ -129,7 +129,7 @@ class FakeModel:
 @pytest.fixture(autouse=True)
 def fake_models_skip_tensorflow(monkeypatch):
     """FakeModel answers in NumPy; real models keep inference's compiled path (tested there)."""
-    from cifar_core import inference
+    from cifar_core.inspect import inference
 
     compiled = inference.predict
 
@@ -238,22 +238,22 @@ def test_real_tiny_model_through_the_job(tiny_model_path, tmp_path, monkeypatch)
     generator = np.random.default_rng(1)
     images = generator.integers(0, 256, (12, 32, 32, 3), dtype=np.uint8)
     labels = generator.integers(0, 10, 12)
-    job = evaluation.evaluation_job(tiny_model_path, images, labels, f"test {tmp_path}").start()
-    assert job.join(timeout=60)
-    snapshot = job.snapshot()
-    assert snapshot["state"] == "done" and snapshot["error"] is None, snapshot["error"]
-    np.testing.assert_allclose(job.result.probabilities.sum(axis=1), 1.0, rtol=1e-5)
-    assert (snapshot["done"], snapshot["total"]) == (12, 12)
+    task = evaluation.evaluation_task(tiny_model_path, images, labels, f"test {tmp_path}").start()
+    assert task.join(timeout=60)
+    snapshot = task.snapshot()
+    assert snapshot.state == "finished" and snapshot.error is None, snapshot.error
+    np.testing.assert_allclose(task.result.probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    assert (snapshot.completed, snapshot.total) == (12, 12)
     assert evaluation.load_cached(tiny_model_path, labels, f"test {tmp_path}") is not None
 
 
 def test_job_reports_a_broken_model_file(tmp_path):
     broken = tmp_path / "broken.keras"
     broken.write_bytes(b"not a model")
-    job = evaluation.evaluation_job(broken, np.zeros((2, 32, 32, 3), np.uint8),
+    task = evaluation.evaluation_task(broken, np.zeros((2, 32, 32, 3), np.uint8),
                                     np.zeros(2, np.int64), "x").start()
-    assert job.join(timeout=60)
-    assert job.result is None and "ModelError" in job.snapshot()["error"]
+    assert task.join(timeout=60)
+    assert task.result is None and "ModelError" in task.snapshot().error
 
 
 def test_twin_model_files_do_not_share_a_cache_key(model_file):
@@ -268,7 +268,7 @@ def test_twin_model_files_do_not_share_a_cache_key(model_file):
 # --- the figures the Evaluate page draws (builders live in cifar_core.plots) -----------
 
 def test_confusion_matrix_figure_writes_each_count_once_and_makes_cells_clickable():
-    from cifar_core import plots
+    from cifar_core.display import plots
 
     confusion = evaluation.confusion_matrix(LABELS, PREDICTIONS, 3)
     figure = plots.confusion_matrix_figure(confusion, NAMES, selected=(2, 0))
@@ -284,7 +284,7 @@ def test_confusion_matrix_figure_writes_each_count_once_and_makes_cells_clickabl
 def test_class_accuracy_figure_has_one_bar_group_per_model():
     import pandas as pd
 
-    from cifar_core import plots
+    from cifar_core.display import plots
 
     accuracies = pd.DataFrame({"a": [0.5, 1.0], "b": [0.25, 0.0]}, index=["cat", "dog"])
     figure = plots.class_accuracy_figure(accuracies)

@@ -2,13 +2,13 @@
 
 import numpy as np
 
-from cifar_core import fast_init, models
+from cifar_core.models import architectures, fast_init
 from cifar_core.backend import keras
 
 
 def test_whitening_decorrelates_patches():
     images = np.random.default_rng(0).integers(0, 256, (200, 32, 32, 3), dtype=np.uint8)
-    model = models.build_model("fast", seed=0)
+    model = architectures.build_model("fast", seed=0)
     fast_init.init_whitening(model, images)
     assert not model.get_layer("conv1").trainable
     extractor = keras.Model(model.input, model.get_layer("conv1").output)
@@ -19,7 +19,7 @@ def test_whitening_decorrelates_patches():
 
 
 def test_identity_start_passes_each_input_channel_through():
-    model = models.build_model("fast-small", seed=0)
+    model = architectures.build_model("fast-small", seed=0)
     fast_init.init_identity(model)
     conv3 = keras.ops.convert_to_numpy(model.get_layer("conv3").kernel)  # (3, 3, 32, 32)
     image = np.random.default_rng(1).normal(size=(1, 15, 15, 32)).astype("float32")

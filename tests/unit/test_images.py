@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cifar_core import images
+from cifar_core.data import photos
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
 
@@ -115,7 +115,7 @@ GOOD_FILES = [
 @pytest.mark.parametrize("name, make, size, left, right", GOOD_FILES,
                          ids=[case[0] for case in GOOD_FILES])
 def test_good_files_decode_to_rgb(name, make, size, left, right):
-    image = images.decode_image(make(), name)
+    image = photos.decode_image(make(), name)
     assert image.mode == "RGB"
     assert image.size == size
     pixels = np.asarray(image, dtype=int)  # (H, W, 3)
@@ -127,7 +127,7 @@ def test_good_files_decode_to_rgb(name, make, size, left, right):
 
 def test_exif_orientation_is_applied():
     # Stored red-left/blue-right, rotated 90 degrees clockwise: red ends up on top.
-    pixels = np.asarray(images.decode_image(exif_rotated_jpeg(), "rotated.jpg"), dtype=int)
+    pixels = np.asarray(photos.decode_image(exif_rotated_jpeg(), "rotated.jpg"), dtype=int)
     np.testing.assert_allclose(pixels[0, 20], RED, atol=10)
     np.testing.assert_allclose(pixels[-1, 20], BLUE, atol=10)
 
@@ -146,21 +146,21 @@ BAD_FILES = [
 
 @pytest.mark.parametrize("name, make, message", BAD_FILES, ids=[case[0] for case in BAD_FILES])
 def test_bad_files_raise_image_error_naming_the_file(name, make, message):
-    with pytest.raises(images.ImageError, match=message) as caught:
-        images.decode_image(make(), name)
+    with pytest.raises(photos.ImageError, match=message) as caught:
+        photos.decode_image(make(), name)
     assert str(caught.value).startswith(name)
     assert isinstance(caught.value, ValueError)
 
 
 def test_non_bytes_argument_is_a_type_error():
     with pytest.raises(TypeError):
-        images.decode_image("photo.png", "photo.png")
+        photos.decode_image("photo.png", "photo.png")
 
 
 @pytest.mark.parametrize("format", ["JPEG", "PNG"])
 def test_max_side_shrinks_big_photos(format):
     data = encode(halves((1200, 800)), format)
-    image = images.decode_image(data, "big", max_side=256)
+    image = photos.decode_image(data, "big", max_side=256)
     assert max(image.size) == 256
     assert image.size[0] > image.size[1]
 
@@ -168,13 +168,13 @@ def test_max_side_shrinks_big_photos(format):
 @pytest.mark.parametrize("max_side", [0, 10, 2.5])
 def test_bad_max_side_is_a_value_error(max_side):
     with pytest.raises(ValueError, match="max_side"):
-        images.decode_image(encode(halves(), "PNG"), "photo.png", max_side=max_side)
+        photos.decode_image(encode(halves(), "PNG"), "photo.png", max_side=max_side)
 
 
 def test_crop_keeps_the_centre_and_pad_keeps_everything():
     image = halves((64, 32))  # red left half, blue right half
-    cropped = images.make_square(image, "crop")
-    padded = images.make_square(image, "pad")
+    cropped = photos.make_square(image, "crop")
+    padded = photos.make_square(image, "pad")
     assert cropped.size == (32, 32) and padded.size == (64, 64)
     # The centre crop straddles the boundary: red then blue.
     assert cropped.getpixel((0, 16)) == RED and cropped.getpixel((31, 16)) == BLUE
@@ -184,30 +184,30 @@ def test_crop_keeps_the_centre_and_pad_keeps_everything():
     assert padded.getpixel((0, 32)) == RED
 
 
-@pytest.mark.parametrize("mode", images.SQUARE_MODES)
+@pytest.mark.parametrize("mode", photos.SQUARE_MODES)
 def test_preprocess_gives_the_model_input_and_every_step(mode):
-    steps = images.preprocess(halves((300, 200)), mode)
+    steps = photos.preprocess(halves((300, 200)), mode)
     assert steps.model_input.shape == (32, 32, 3) and steps.model_input.dtype == np.uint8
     assert steps.square.size[0] == steps.square.size[1]
     assert steps.original.size == (300, 200)
-    np.testing.assert_array_equal(images.to_model_input(halves((300, 200)), mode),
+    np.testing.assert_array_equal(photos.to_model_input(halves((300, 200)), mode),
                                   steps.model_input)
 
 
 def test_a_32x32_image_is_passed_through_unchanged():
     pixels = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
-    np.testing.assert_array_equal(images.to_model_input(Image.fromarray(pixels)), pixels)
+    np.testing.assert_array_equal(photos.to_model_input(Image.fromarray(pixels)), pixels)
 
 
 @pytest.mark.parametrize("mode", ["stretch", "", None])
 def test_unknown_square_mode_is_a_value_error(mode):
     with pytest.raises(ValueError, match="mode"):
-        images.make_square(halves(), mode)
+        photos.make_square(halves(), mode)
 
 
 def test_non_rgb_image_is_a_value_error():
     with pytest.raises(ValueError, match="RGB"):
-        images.to_model_input(Image.new("L", (40, 40)))
+        photos.to_model_input(Image.new("L", (40, 40)))
 
 
 @pytest.mark.parametrize("size, mode, box", [
@@ -217,12 +217,12 @@ def test_non_rgb_image_is_a_value_error():
     ((40, 40), "pad", (0, 0, 40)),
 ])
 def test_square_box(size, mode, box):
-    assert images.square_box(size, mode) == box
+    assert photos.square_box(size, mode) == box
 
 
 def test_map_to_original_marks_cropped_away_pixels_as_nan():
     heat = np.ones((32, 32), dtype=np.float32)
-    spread = images.map_to_original(heat, (64, 32), "crop")  # width 64, height 32
+    spread = photos.map_to_original(heat, (64, 32), "crop")  # width 64, height 32
     assert spread.shape == (32, 64)
     assert np.isnan(spread[:, :16]).all() and np.isnan(spread[:, 48:]).all()
     np.testing.assert_allclose(spread[:, 16:48], 1.0)
@@ -231,7 +231,7 @@ def test_map_to_original_marks_cropped_away_pixels_as_nan():
 def test_map_to_original_drops_the_padding():
     heat = np.zeros((2, 2), dtype=np.float32)
     heat[0] = 1.0  # the top half of the square is padding for a wide image
-    spread = images.map_to_original(heat, (60, 20), "pad")  # square 60, image rows 20..39
+    spread = photos.map_to_original(heat, (60, 20), "pad")  # square 60, image rows 20..39
     assert spread.shape == (20, 60) and not np.isnan(spread).any()
     assert spread[0].mean() > spread[-1].mean()
 
@@ -239,7 +239,7 @@ def test_map_to_original_drops_the_padding():
 def test_prepare_uploads_keeps_going_past_bad_files():
     files = [("good.png", encode(halves(), "PNG")), ("bad.png", b"nope"),
              ("empty.jpg", b""), ("good.jpg", encode(halves(), "JPEG"))]
-    uploads, errors = images.prepare_uploads(files, "pad")
+    uploads, errors = photos.prepare_uploads(files, "pad")
     assert [upload.name for upload in uploads] == ["good.png", "good.jpg"]
     assert [str(error).split(":")[0] for error in errors] == ["bad.png", "empty.jpg"]
     assert uploads[0].steps.model_input.shape == (32, 32, 3)

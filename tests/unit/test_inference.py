@@ -3,14 +3,15 @@
 import numpy as np
 import pytest
 
-from cifar_core import inference, models
+from cifar_core.inspect import inference
+from cifar_core.models import architectures, saving
 from cifar_core.data import CLASS_NAMES
 
 
 @pytest.fixture(scope="module")
 def fast_model():
     # Ends in Activation("softmax") rather than a softmax Dense: the other logits path.
-    return models.build_model("fast", seed=0)
+    return architectures.build_model("fast", seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +34,8 @@ def test_one_image_is_a_batch_of_one(tiny_model, images_uint8):
 
 
 def test_saved_and_reloaded_model_predicts_the_same(tiny_model_path, images_uint8):
-    loaded = models.load_model(tiny_model_path)
-    built = models.build_model("tiny", seed=0)
+    loaded = saving.load_model(tiny_model_path)
+    built = architectures.build_model("tiny", seed=0)
     built.set_weights(loaded.get_weights())
     np.testing.assert_allclose(inference.predict(loaded, images_uint8),
                                inference.predict(built, images_uint8), atol=1e-6)
@@ -72,7 +73,7 @@ def test_results_table_has_one_row_per_file():
 @pytest.mark.parametrize("model_name", ["tiny_model", "fast_model"])
 def test_grad_cam_has_the_input_size_and_range(model_name, images_uint8, request):
     model = request.getfixturevalue(model_name)
-    for layer_name in [None] + models.conv_layer_names(model)[:2]:
+    for layer_name in [None] + architectures.conv_layer_names(model)[:2]:
         heat = inference.grad_cam(model, images_uint8[0], 3, layer_name)
         assert heat.shape == (32, 32) and heat.dtype == np.float32
         assert heat.min() >= 0.0 and heat.max() <= 1.0
@@ -132,7 +133,7 @@ def test_compiled_functions_do_not_keep_a_model_alive(images_uint8):
     import gc
     import weakref
 
-    model = models.build_model("tiny", seed=1)
+    model = architectures.build_model("tiny", seed=1)
     inference.predict(model, images_uint8)
     inference.grad_cam(model, images_uint8[0], 1)
     inference.saliency(model, images_uint8[0], 1)

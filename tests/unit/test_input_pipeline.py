@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cifar_core import input_pipeline
+from cifar_core.training import input_pipeline
 
 
 def test_augment_batch_flips_and_shifts_without_interpolation():

@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from cifar_core import job_registry
+from cifar_core.training import job_registry
 from tests.unit.training_doubles import TINY, PauseAtBatch, tiny_data  # noqa: F401
 
 

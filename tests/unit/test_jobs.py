@@ -8,7 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from cifar_core import jobs, plots, recording, runs
+from cifar_core.display import plots
+from cifar_core.training import jobs, recording, runs
 from cifar_core.backend import keras
 from tests.unit.training_doubles import TINY, PauseAtBatch, PauseAtEpochEnd, tiny_data  # noqa: F401
 
@@ -106,7 +107,7 @@ def test_failure_is_recorded_with_its_message(tiny_data, tmp_path, monkeypatch):
 
 
 def test_curves_frame_holds_both_splits():
-    snapshot = jobs.Snapshot(job_id="x", config=TINY, state="running", epoch=1, epochs=2,
+    snapshot = jobs.JobSnapshot(job_id="x", config=TINY, state="running", epoch=1, epochs=2,
                              batch=5, batches=10, training=((0.5, 2.0, 0.2),),
                              validation=((1.0, 1.9, 0.25),))
     frame = jobs.curves_frame(snapshot, run="demo")
@@ -134,7 +135,7 @@ def test_curve_points_are_the_batches_own_values_not_epoch_means(tiny_data):
 
 
 def test_progress_text_and_durations():
-    snapshot = jobs.Snapshot(job_id="x", config=TINY, state="running", epoch=2, epochs=3,
+    snapshot = jobs.JobSnapshot(job_id="x", config=TINY, state="running", epoch=2, epochs=3,
                              batch=40, batches=79, images_per_second=2512.4, eta_seconds=75,
                              elapsed_seconds=3725)
     assert jobs.progress_text(snapshot) == ("Epoch 2 of 3 · batch 40 of 79 · 2,512 images/s · "

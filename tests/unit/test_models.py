@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cifar_core import models
+from cifar_core.models import architectures, saving
 from cifar_core.backend import keras
 
 #: The seed notebook's model.summary(): (type, output shape, parameters), rescaling left out.
@@ -37,7 +37,7 @@ SEED_TABLE = [
 @pytest.fixture(scope="module")
 def built():
     """One model per architecture, built once for the module."""
-    return {name: models.build_model(name, seed=1) for name in models.ARCHITECTURES}
+    return {name: architectures.build_model(name, seed=1) for name in architectures.ARCHITECTURES}
 
 
 def random_images(count, seed=0):
@@ -55,13 +55,13 @@ def test_seed_matches_notebook_summary(built):
     assert model.layers[1].name == "rescaling"
 
 
-@pytest.mark.parametrize("name", sorted(models.ARCHITECTURES))
+@pytest.mark.parametrize("name", sorted(architectures.ARCHITECTURES))
 def test_contract_forward_pass_and_reload(built, name, tmp_path):
     model = built[name]
     assert model.name == name
     assert tuple(model.input_shape[1:]) == (32, 32, 3)
     assert model.get_layer("rescaling") is not None
-    conv_names = models.conv_layer_names(model)
+    conv_names = architectures.conv_layer_names(model)
     assert conv_names == [f"conv{index}" for index in range(1, len(conv_names) + 1)]
     assert model.layers[-1].name == "probabilities"
 
@@ -70,8 +70,8 @@ def test_contract_forward_pass_and_reload(built, name, tmp_path):
     assert probabilities.shape == (4, 10)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
-    path = models.save_model(model, tmp_path / f"{name}.keras")
-    reloaded = models.load_model(path)
+    path = saving.save_model(model, tmp_path / f"{name}.keras")
+    reloaded = saving.load_model(path)
     assert reloaded.name == name
     np.testing.assert_allclose(np.asarray(reloaded(images, training=False)), probabilities,
                                rtol=1e-5, atol=1e-6)
@@ -93,21 +93,21 @@ def test_conv1_matches_numpy_reference(built):
 
 def test_unknown_architecture_is_a_value_error():
     with pytest.raises(ValueError, match="resnet"):
-        models.build_model("resnet")
+        architectures.build_model("resnet")
 
 
 def test_load_refuses_non_model_files(tmp_path):
     text = tmp_path / "notes.keras"
     text.write_text("not a model")
-    with pytest.raises(models.ModelError, match="notes.keras"):
-        models.load_model(text)
-    with pytest.raises(models.ModelError, match="no model file"):
-        models.load_model(tmp_path / "missing.keras")
+    with pytest.raises(saving.ModelError, match="notes.keras"):
+        saving.load_model(text)
+    with pytest.raises(saving.ModelError, match="no model file"):
+        saving.load_model(tmp_path / "missing.keras")
     broken = tmp_path / "broken.keras"
     with zipfile.ZipFile(broken, "w") as archive:
         archive.writestr("config.json", "{}")
-    with pytest.raises(models.ModelError):
-        models.load_model(broken)
+    with pytest.raises(saving.ModelError):
+        saving.load_model(broken)
 
 
 def test_load_refuses_foreign_keras_model(tmp_path):
@@ -115,8 +115,8 @@ def test_load_refuses_foreign_keras_model(tmp_path):
     foreign = keras.Model(inputs, keras.layers.Dense(2)(inputs), name="someone_elses")
     path = tmp_path / "foreign.keras"
     foreign.save(path)
-    with pytest.raises(models.ModelError, match="someone_elses"):
-        models.load_model(path)
+    with pytest.raises(saving.ModelError, match="someone_elses"):
+        saving.load_model(path)
 
 
 def test_model_card_fields(tiny_model_path):
@@ -126,15 +126,15 @@ def test_model_card_fields(tiny_model_path):
     assert 0.0 <= card["test_accuracy"] <= 1.0
 
 
-SHIPPED = sorted((Path(models.__file__).resolve().parent.parent / "models").glob("*.keras"))
+SHIPPED = sorted((Path(architectures.__file__).resolve().parent.parent / "models").glob("*.keras"))
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[path.stem for path in SHIPPED])
 def test_shipped_model_matches_its_architecture(path):
     """A shipped model has the current builder's weight shapes, so inference_copy and the pages agree."""
     card = json.loads(path.with_suffix(".json").read_text())
-    model = models.load_model(path)
+    model = saving.load_model(path)
     assert card["architecture"] == model.name
-    fresh = models.build_model(model.name)
+    fresh = architectures.build_model(model.name)
     assert [weight.shape for weight in model.weights] == [weight.shape for weight in fresh.weights]
     assert card["parameters"] == fresh.count_params()

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from cifar_core import pictures
+from cifar_core.display import pictures
 
 
 def test_upscale_repeats_pixels():

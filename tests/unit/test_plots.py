@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cifar_core import plots
+from cifar_core.display import plots
 
 
 def test_figures_hold_the_data():

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from cifar_core import activations, models, receptive_fields
+from cifar_core.inspect import activations, receptive_fields
+from cifar_core.models import architectures
 from cifar_core.backend import keras
 
 layers = keras.layers
@@ -29,7 +30,7 @@ def strided_model():
               "pool3": (36, 8)}),
 ])
 def test_receptive_fields(architecture, expected):
-    fields = receptive_fields.receptive_fields(models.build_model(architecture, seed=0))
+    fields = receptive_fields.receptive_fields(architectures.build_model(architecture, seed=0))
     assert {name: fields[name] for name in expected} == expected
 
 
@@ -44,7 +45,7 @@ def test_receptive_fields_with_strides_and_passthrough_layers():
 @pytest.mark.parametrize("architecture", ["tiny", "fast"])
 def test_field_box_holds_every_pixel_an_output_depends_on(architecture):
     """Changing pixels outside the box leaves the output there unchanged; inside, it changes."""
-    model = models.build_model(architecture, seed=0)
+    model = architectures.build_model(architecture, seed=0)
     geometry = receptive_fields.field_geometry(model)
     image = np.random.default_rng(3).integers(0, 256, (32, 32, 3), dtype=np.uint8)
     extractor = activations.extractor(model)

@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from cifar_core import recipes, training
+from cifar_core.training import recipes, train_config
 
 
 def test_config_from_form_explains_every_bad_field():
@@ -28,7 +28,7 @@ def test_unknown_preset_is_a_value_error_naming_it(call):
 
 
 def test_recipe_names():
-    demo = training.PRESETS["demo"]
+    demo = train_config.PRESETS["demo"]
     assert recipes.recipe_of(demo.to_dict()) == "demo"
     assert recipes.recipe_of(dataclasses.replace(demo, epochs=9).to_dict()) == "demo (changed)"
     assert recipes.recipe_of({"model": "tiny"}) == "custom"
@@ -38,22 +38,22 @@ def test_recipe_names():
 
 
 def test_every_preset_is_described_with_its_own_epochs():
-    assert set(recipes.PURPOSES) == set(training.PRESETS)
-    for name, config in training.PRESETS.items():
-        line = recipes.describe(name)
-        assert line.startswith(f"{name}: {recipes.PURPOSES[name]} (")
+    assert set(train_config.PURPOSES) == set(train_config.PRESETS)
+    for name, config in train_config.PRESETS.items():
+        line = train_config.describe(name)
+        assert line.startswith(f"{name}: {train_config.PURPOSES[name]} (")
         assert f"({config.epochs} epochs" in line
-    assert recipes.describe("fast").endswith(
-        f"about {round(training.PRESETS['fast'].epochs * 2.5)} minutes on 2 CPU cores)")
+    assert train_config.describe("fast").endswith(
+        f"about {round(train_config.PRESETS['fast'].epochs * 2.5)} minutes on 2 CPU cores)")
     with pytest.raises(ValueError, match="'bogus'"):
-        recipes.describe("bogus")
+        train_config.describe("bogus")
 
 
 def test_augment_help_names_each_presets_way_of_flipping():
-    from cifar_core import input_pipeline
+    from cifar_core.training import train_config
 
-    assert set(recipes.FLIP_WORDS) == set(input_pipeline.FLIPS)
-    assert "every other epoch" in recipes.augment_help("fast-small")
-    assert "at random" in recipes.augment_help("fast")
+    assert set(train_config.FLIP_WORDS) == set(train_config.FLIPS)
+    assert "every other epoch" in train_config.augment_help("fast-small")
+    assert "at random" in train_config.augment_help("fast")
     with pytest.raises(ValueError, match="'bogus'"):
-        recipes.augment_help("bogus")
+        train_config.augment_help("bogus")

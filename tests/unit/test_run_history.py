@@ -3,17 +3,18 @@
 import numpy as np
 import pytest
 
-from cifar_core import run_history, runs, training
+from cifar_core.display import text
+from cifar_core.training import run_history, runs, train_config
 
 
 def test_durations_read_aloud():
-    assert run_history.duration_text(None) == "-" and run_history.duration_text(9.6) == "10 s"
-    assert run_history.duration_text(142) == "2 min 22 s"
-    assert run_history.duration_text(3725) == "1 h 02 min"
+    assert text.duration_text(None) == "-" and text.duration_text(9.6) == "10 s"
+    assert text.duration_text(142) == "2 min 22 s"
+    assert text.duration_text(3725) == "1 h 02 min"
 
 
 def test_history_table_and_curves(tmp_path):
-    demo = training.PRESETS["demo"]
+    demo = train_config.PRESETS["demo"]
     run = runs.start_run(demo, tmp_path)
     run.record_epoch(1, {"loss": 2.0, "accuracy": 0.3, "val_loss": 2.1, "val_accuracy": 0.25}, 4)
     run.finish("stopped", test_accuracy=0.27)
@@ -28,7 +29,7 @@ def test_history_table_and_curves(tmp_path):
 
 
 def test_filter_mosaic_tiles_each_epochs_filters(tmp_path):
-    run = runs.start_run(training.PRESETS["demo"], tmp_path)
+    run = runs.start_run(train_config.PRESETS["demo"], tmp_path)
     kernel = np.random.default_rng(0).normal(size=(3, 3, 3, 16))  # (kh, kw, in, filters)
     run.save_filters(0, kernel)
     [record] = runs.list_runs(tmp_path)

@@ -9,7 +9,8 @@ import time
 import numpy as np
 import pytest
 
-from cifar_core import runs
+from cifar_core import storage
+from cifar_core.training import runs
 
 
 def started(tmp_path, **config):
@@ -20,7 +21,7 @@ def test_runs_dir_defaults_to_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("CIFAR_RUNS_DIR", str(tmp_path / "elsewhere"))
     assert runs.runs_dir() == tmp_path / "elsewhere"
     monkeypatch.delenv("CIFAR_RUNS_DIR")
-    assert runs.runs_dir() == runs.PROJECT_ROOT / "runs"
+    assert runs.runs_dir() == storage.PROJECT_ROOT / "runs"
 
 
 def test_start_record_and_finish(tmp_path):
@@ -50,7 +51,7 @@ def test_failed_atomic_write_leaves_no_temporary(tmp_path, monkeypatch):
 
     monkeypatch.setattr(runs.os, "fsync", disk_full)
     with pytest.raises(OSError, match="No space"):
-        runs.write_atomic(target, "new")
+        storage.write_atomic(target, "new")
     assert target.read_text() == "old"
     assert [path.name for path in tmp_path.iterdir()] == ["status.json"]
 
@@ -89,7 +90,7 @@ def test_reused_pid_and_silent_other_host_count_as_dead(tmp_path):
     (remote.path / "status.json").write_text(json.dumps(status))
     fresh = runs.Run(tmp_path / "fresh", {})
     (tmp_path / "fresh").mkdir()
-    runs.write_atomic(fresh.path / "config.json", "{}")
+    storage.write_atomic(fresh.path / "config.json", "{}")
     fresh.update(state="running", host="another-machine")  # Heartbeat just now.
     assert sorted(runs.mark_interrupted(tmp_path)) == sorted([reused.id, remote.id])
     assert runs.read_run(fresh.path).state == "running"
@@ -97,8 +98,8 @@ def test_reused_pid_and_silent_other_host_count_as_dead(tmp_path):
 
 def test_write_atomic_replaces_whole_file(tmp_path):
     path = tmp_path / "nested" / "file.txt"
-    runs.write_atomic(path, "first")
-    runs.write_atomic(path, b"second")
+    storage.write_atomic(path, "first")
+    storage.write_atomic(path, b"second")
     assert path.read_text() == "second"
     assert [item.name for item in path.parent.iterdir()] == ["file.txt"]
 

@@ -11,8 +11,8 @@ import tarfile
 import numpy as np
 import pytest
 
-from cifar_core import sources
-from cifar_core.batches import DatasetError
+from cifar_core.data import sources
+from cifar_core.data.batches import DatasetError
 from tests import cifar_fixtures
 
 

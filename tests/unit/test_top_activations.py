@@ -1,9 +1,12 @@
-"""Peak activations over a set of images, the top images per filter, the disk cache, the job."""
+"""Peak activations over a set of images, the top images per filter, the disk cache, the task."""
 
 import numpy as np
 import pytest
 
-from cifar_core import activations, data, models, pictures, top_activations
+from cifar_core import background, data
+from cifar_core.display import pictures
+from cifar_core.inspect import activations, top_activations
+from cifar_core.models import saving
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +74,7 @@ def test_top_images_picture_frames_the_best_images_first(tiny_model, images):
 
 
 def test_disk_cache_round_trip_and_invalidation(tiny_model, images, tmp_path):
-    path = models.save_model(tiny_model, tmp_path / "tiny.keras")
+    path = saving.save_model(tiny_model, tmp_path / "tiny.keras")
     first = top_activations.load_or_compute(tiny_model, path, images)
     cached = top_activations.cache_path(path, images)
     assert cached.exists()
@@ -82,12 +85,12 @@ def test_disk_cache_round_trip_and_invalidation(tiny_model, images, tmp_path):
     for name in first:
         np.testing.assert_array_equal(first[name], again[name])
     assert top_activations.cache_path(path, images[:5]) != cached
-    models.save_model(tiny_model, path)  # A retrained model file gets a new key.
+    saving.save_model(tiny_model, path)  # A retrained model file gets a new key.
     assert top_activations.cache_path(path, images) != cached
 
 
 def test_a_damaged_cache_file_is_recomputed(tiny_model, images, tmp_path):
-    path = models.save_model(tiny_model, tmp_path / "tiny.keras")
+    path = saving.save_model(tiny_model, tmp_path / "tiny.keras")
     cached = top_activations.cache_path(path, images)
     cached.parent.mkdir(parents=True, exist_ok=True)
     cached.write_bytes(b"PK\x03\x04 half a zip file")
@@ -102,16 +105,16 @@ def test_a_damaged_cache_file_is_recomputed(tiny_model, images, tmp_path):
 
 
 def test_job_runs_in_the_background(tiny_model, images, tmp_path):
-    path = models.save_model(tiny_model, tmp_path / "tiny.keras")
-    job = top_activations.peak_job(tiny_model, path, images)
-    assert job.snapshot()["state"] == "waiting"
-    assert job.start().join(timeout=60)
-    assert job.snapshot() == {"state": "done", "done": 23, "total": 23, "error": None}
-    assert job.result["conv1"].shape == (23, 16)
+    path = saving.save_model(tiny_model, tmp_path / "tiny.keras")
+    task = top_activations.peak_task(tiny_model, path, images)
+    assert task.snapshot().state == "waiting"
+    assert task.start().join(timeout=60)
+    assert task.snapshot() == background.TaskSnapshot("finished", 23, 23)
+    assert task.result["conv1"].shape == (23, 16)
 
 
 def test_job_reports_failures(tmp_path, images, tiny_model):
-    job = top_activations.peak_job(tiny_model, tmp_path / "missing.keras", images).start()
-    assert job.join(timeout=60)
-    snapshot = job.snapshot()
-    assert snapshot["state"] == "failed" and "missing.keras" in snapshot["error"]
+    task = top_activations.peak_task(tiny_model, tmp_path / "missing.keras", images).start()
+    assert task.join(timeout=60)
+    snapshot = task.snapshot()
+    assert snapshot.state == "failed" and "missing.keras" in snapshot.error

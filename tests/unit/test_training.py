@@ -7,7 +7,8 @@ import types
 import numpy as np
 import pytest
 
-from cifar_core import models, recording, runs, training
+from cifar_core.models import architectures, saving
+from cifar_core.training import recording, runs, train_config, trainer
 from cifar_core.backend import keras
 
 
@@ -32,33 +33,33 @@ def tiny_data(train_count=64, test_count=32, seed=0):
 ])
 def test_bad_config_field_raises_value_error_naming_it(field, value):
     with pytest.raises(ValueError, match=rf"TrainConfig\.{field} "):
-        training.TrainConfig(**{field: value})
+        train_config.TrainConfig(**{field: value})
 
 
 def test_presets_are_valid_and_overridable():
-    assert {"seed-notebook", "fast", "demo"} <= set(training.PRESETS)
-    notebook = training.PRESETS["seed-notebook"]
+    assert {"seed-notebook", "fast", "demo"} <= set(train_config.PRESETS)
+    notebook = train_config.PRESETS["seed-notebook"]
     assert (notebook.model, notebook.batch_size, notebook.optimizer, notebook.learning_rate,
             notebook.schedule, notebook.augment) == ("seed", 32, "sgd", 0.01, "time-decay", False)
-    config = training.preset("fast", epochs=2)
+    config = train_config.preset("fast", epochs=2)
     assert config.epochs == 2 and config.model == "fast"
-    assert training.TrainConfig.from_dict(config.to_dict()) == config
+    assert train_config.TrainConfig.from_dict(config.to_dict()) == config
     with pytest.raises(ValueError, match="nope"):
-        training.preset("nope")
+        train_config.preset("nope")
     with pytest.raises(ValueError, match="epochs"):
-        training.preset("demo", epochs=-3)
+        train_config.preset("demo", epochs=-3)
 
 
 def test_time_decay_matches_keras2_formula():
-    config = training.preset("seed-notebook", epochs=25)
-    schedule = training._schedule(config, steps_per_epoch=100)
+    config = train_config.preset("seed-notebook", epochs=25)
+    schedule = trainer._schedule(config, steps_per_epoch=100)
     assert float(schedule(1000)) == pytest.approx(0.01 / (1 + 0.01 / 25 * 1000))
 
 
-@pytest.mark.parametrize("architecture", models.WHITENED)
+@pytest.mark.parametrize("architecture", architectures.WHITENED)
 def test_fast_nets_start_as_identity_and_decay_only_conv_and_dense_weights(architecture):
-    config = training.preset(architecture, epochs=1)
-    model = training.build_for(config, tiny_data(100).x_train)
+    config = train_config.preset(architecture, epochs=1)
+    model = trainer.build_for(config, tiny_data(100).x_train)
     conv2 = keras.ops.convert_to_numpy(model.get_layer("conv2").kernel)  # (3, 3, 24, 32 or 64)
     conv3 = keras.ops.convert_to_numpy(model.get_layer("conv3").kernel)  # square: all identity
     identity = np.zeros_like(conv3)
@@ -74,8 +75,8 @@ def test_fast_nets_start_as_identity_and_decay_only_conv_and_dense_weights(archi
 
 
 def test_train_tiny_model_returns_history():
-    config = training.TrainConfig(model="tiny", epochs=2, batch_size=16, validation_size=16)
-    result = training.train(config, tiny_data())
+    config = train_config.TrainConfig(model="tiny", epochs=2, batch_size=16, validation_size=16)
+    result = trainer.train(config, tiny_data())
     assert set(result.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert len(result.history["loss"]) == 2
     assert result.model.name == "tiny"
@@ -83,7 +84,7 @@ def test_train_tiny_model_returns_history():
 
 def test_train_feeds_fit_every_epoch_with_the_configs_flips(monkeypatch):
     """25 images in batches of 8: fit's epochs are 4 batches (the last one partial)."""
-    from cifar_core import input_pipeline
+    from cifar_core.training import input_pipeline
 
     asked, steps = [], []
     real_make_dataset = input_pipeline.make_dataset
@@ -100,9 +101,9 @@ def test_train_feeds_fit_every_epoch_with_the_configs_flips(monkeypatch):
             steps.append(batch)
 
     monkeypatch.setattr(input_pipeline, "make_dataset", recorded)
-    config = training.TrainConfig(model="tiny", epochs=3, batch_size=8, augment=True,
+    config = train_config.TrainConfig(model="tiny", epochs=3, batch_size=8, augment=True,
                                   flip="alternating", validation_size=8)
-    result = training.train(config, tiny_data(25), callbacks=[Steps()])
+    result = trainer.train(config, tiny_data(25), callbacks=[Steps()])
     assert asked[0] == {"shuffle": True, "augment": True, "seed": 0, "epochs": 3,
                         "flip": "alternating"}
     assert steps == [4] + [0, 1, 2, 3] * 3  # every epoch all 25 images, none run out
@@ -110,7 +111,7 @@ def test_train_feeds_fit_every_epoch_with_the_configs_flips(monkeypatch):
 
 
 def test_train_run_writes_complete_run_folder(tmp_path):
-    config = training.TrainConfig(model="tiny", epochs=2, batch_size=16, validation_size=16,
+    config = train_config.TrainConfig(model="tiny", epochs=2, batch_size=16, validation_size=16,
                                   augment=True)
     run, result = recording.train_run(config, tiny_data(), runs_directory=tmp_path)
     names = {path.name for path in run.path.iterdir()}
@@ -123,8 +124,8 @@ def test_train_run_writes_complete_run_folder(tmp_path):
     assert record.filter_epochs() == [0, 1, 2]
     assert np.load(run.path / "filters" / "epoch_002.npy").shape == (3, 3, 3, 16)
     assert any((run.path / "tensorboard").rglob("events.out.tfevents*"))
-    assert models.load_model(record.model_path).name == "tiny"
-    assert training.TrainConfig.from_dict(record.config) == config
+    assert saving.load_model(record.model_path).name == "tiny"
+    assert train_config.TrainConfig.from_dict(record.config) == config
 
 
 def test_stop_ends_training_within_one_batch_and_saves_model(tmp_path):
@@ -137,7 +138,7 @@ def test_stop_ends_training_within_one_batch_and_saves_model(tmp_path):
             if len(batches) == 3:
                 stop.set()
 
-    config = training.TrainConfig(model="tiny", epochs=5, batch_size=8, validation_size=0)
+    config = train_config.TrainConfig(model="tiny", epochs=5, batch_size=8, validation_size=0)
     run, result = recording.train_run(config, tiny_data(), runs_directory=tmp_path,
                                       callbacks=[StopAfterThree()], stop_event=stop,
                                       evaluate_test=False)
@@ -152,7 +153,7 @@ def test_failed_training_marks_run_failed(tmp_path):
         def on_train_batch_end(self, batch, logs=None):
             raise RuntimeError("boom")
 
-    config = training.TrainConfig(model="tiny", epochs=1, batch_size=16, validation_size=0)
+    config = train_config.TrainConfig(model="tiny", epochs=1, batch_size=16, validation_size=0)
     with pytest.raises(RuntimeError, match="boom"):
         recording.train_run(config, tiny_data(), runs_directory=tmp_path, callbacks=[Boom()])
     (record,) = runs.list_runs(tmp_path)
@@ -160,33 +161,33 @@ def test_failed_training_marks_run_failed(tmp_path):
 
 
 def test_mixed_precision_training_saves_float32_model(tmp_path):
-    config = training.TrainConfig(model="tiny", epochs=1, batch_size=32, validation_size=0,
+    config = train_config.TrainConfig(model="tiny", epochs=1, batch_size=32, validation_size=0,
                                   precision="mixed_bfloat16")
-    result = training.train(config, tiny_data())
-    path = models.save_model(result.model, tmp_path / "tiny.keras")
-    reloaded = models.load_model(path)
+    result = trainer.train(config, tiny_data())
+    path = saving.save_model(result.model, tmp_path / "tiny.keras")
+    reloaded = saving.load_model(path)
     assert reloaded.get_layer("conv1").compute_dtype == "float32"
     images = tiny_data().x_test.astype("float32")
     assert dataclasses.is_dataclass(result)
-    accuracy = training.evaluate_accuracy(reloaded, images, tiny_data().y_test, flip_average=True)
+    accuracy = trainer.evaluate_accuracy(reloaded, images, tiny_data().y_test, flip_average=True)
     assert 0.0 <= accuracy <= 1.0
 
 
 @pytest.mark.parametrize("native, expected", [(True, "mixed_bfloat16"), (False, "float32")])
 def test_auto_precision_uses_bfloat16_only_where_native(monkeypatch, native, expected):
     """Emulated bfloat16 trains slower than float32, so "auto" must not pick it there."""
-    monkeypatch.setattr(training.backend, "bfloat16_is_native", lambda: native)
-    config = training.TrainConfig(model="tiny", precision="auto")
-    assert training.effective_precision(config) == expected
-    model = training.build_for(config, tiny_data().x_train)
+    monkeypatch.setattr(trainer.backend, "bfloat16_is_native", lambda: native)
+    config = train_config.TrainConfig(model="tiny", precision="auto")
+    assert trainer.effective_precision(config) == expected
+    model = trainer.build_for(config, tiny_data().x_train)
     assert model.get_layer("conv1").compute_dtype == expected.removeprefix("mixed_")
 
 
 def test_explicit_precision_is_kept_whatever_the_hardware(monkeypatch):
-    monkeypatch.setattr(training.backend, "bfloat16_is_native", lambda: False)
-    config = training.TrainConfig(model="tiny", precision="mixed_bfloat16")
-    assert training.effective_precision(config) == "mixed_bfloat16"
-    assert training.preset("fast").precision == "auto"
+    monkeypatch.setattr(trainer.backend, "bfloat16_is_native", lambda: False)
+    config = train_config.TrainConfig(model="tiny", precision="mixed_bfloat16")
+    assert trainer.effective_precision(config) == "mixed_bfloat16"
+    assert train_config.preset("fast").precision == "auto"
 
 
 @pytest.mark.parametrize("flags, gpus, expected", [

@@ -5,11 +5,12 @@ import threading
 import numpy as np
 import pytest
 
-from cifar_core import data, training
+from cifar_core import data
+from cifar_core.training import train_config
 from cifar_core.backend import keras
 
 #: Tiny training: 200 random images in batches of 20 (10 batches an epoch), 20 to validate.
-TINY = training.TrainConfig(model="tiny", epochs=2, batch_size=20, optimizer="adam",
+TINY = train_config.TrainConfig(model="tiny", epochs=2, batch_size=20, optimizer="adam",
                             learning_rate=0.001, schedule="constant", validation_size=20)
 
 

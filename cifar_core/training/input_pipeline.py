@@ -1,0 +1,87 @@
+"""The training input pipeline: shuffled, augmented batches built inside the tf.data graph.
+
+``make_dataset`` gives ``fit`` every epoch's batches as one dataset, so the epoch number
+is known where the batches are made: airbench's alternating flips need it. Augmentation
+(flips, shifts of up to 2 pixels) runs batched in the graph, off the Python thread.
+"""
+
+import math
+
+import numpy as np
+
+from cifar_core.models import contract
+from cifar_core.training.train_config import FLIPS
+from cifar_core.backend import tf
+
+#: How augmentation flips (see TrainConfig.flip).
+
+
+def batches_per_epoch(count, batch_size):
+    """Batches in one pass over ``count`` images, the last one partial: fit's steps_per_epoch
+    and the learning-rate schedule's epoch length, so both agree with ``make_dataset``."""
+    return math.ceil(count / batch_size)
+
+
+def augment_batch(images, seed=None, mirror=None):
+    """Horizontal flips and random translations of up to 2 pixels (reflect padding).
+
+    images: float32 (batch, 32, 32, 3). ``mirror`` (bool, (batch,)) says which images to
+    flip; None flips each with probability 1/2. The translation crops a 32x32 window out
+    of the reflect-padded 36x36 batch with ``crop_and_resize`` at integer offsets, so no
+    pixel is interpolated; it runs batched inside the tf.data graph.
+    """
+    batch = tf.shape(images)[0]
+    if mirror is None:
+        mirror = tf.random.uniform((batch,), seed=seed) < 0.5
+    images = tf.where(mirror[:, None, None, None], tf.reverse(images, axis=[2]), images)
+    padded = tf.pad(images, [[0, 0], [2, 2], [2, 2], [0, 0]], mode="REFLECT")  # (b, 36, 36, 3)
+    offsets = tf.cast(tf.random.uniform((batch, 2), 0, 5, dtype=tf.int32, seed=seed), tf.float32)
+    starts = offsets / 35.0  # Normalised corner: pixel k sits at k / (36 - 1).
+    boxes = tf.concat([starts, starts + 31.0 / 35.0], axis=1)  # (b, 4): y1, x1, y2, x2
+    return tf.image.crop_and_resize(padded, boxes, tf.range(batch), (32, 32))
+
+
+def make_dataset(images, labels, batch_size, *, shuffle=False, augment=False, seed=0,
+                 epochs=1, flip="random"):
+    """A tf.data pipeline of (float32 images 0-255, one-hot labels) batches, ``epochs`` passes.
+
+    Each pass is batched on its own (``batches_per_epoch``: fit it with that
+    ``steps_per_epoch``) and, with ``shuffle``, shuffled anew from ``seed`` and the pass
+    number. The pass number is what lets ``flip="alternating"`` mirror each image in
+    every other pass (see ``TrainConfig.flip``).
+    """
+    if flip not in FLIPS:
+        raise ValueError(f"flip {flip!r}: choose one of {list(FLIPS)}")
+    count = len(images)
+    images, labels = tf.constant(images), tf.constant(labels)
+    alternate = augment and flip == "alternating"
+    if alternate:  # Which images the first pass mirrors; later passes alternate from it.
+        first_mirrored = tf.constant(np.random.default_rng(seed).random(count) < 0.5)  # (count,)
+
+    def prepare(indices, epoch):
+        batch_images = tf.cast(tf.gather(images, indices), tf.float32)
+        if augment:
+            mirror = None
+            if alternate:
+                odd = tf.equal(epoch % 2, 1)
+                mirror = tf.math.logical_xor(tf.gather(first_mirrored, indices), odd)
+            batch_images = augment_batch(batch_images, mirror=mirror)
+        return batch_images, tf.one_hot(tf.gather(labels, indices), contract.NUM_CLASSES)
+
+    def one_pass(epoch):
+        order = tf.range(count)
+        if shuffle:  # A permutation drawn from (seed, pass): reproducible, new every pass.
+            order = tf.random.experimental.stateless_shuffle(
+                order, seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
+
+        def prepare_in_pass(indices):
+            return prepare(indices, epoch)
+
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size).map(
+            prepare_in_pass, num_parallel_calls=tf.data.AUTOTUNE)
+
+    # flat_map hides the length from Keras; without it, fit's validation found the end of
+    # its data by running out (a warning, and a second epoch twice as slow: measured).
+    batches = epochs * batches_per_epoch(count, batch_size)
+    return (tf.data.Dataset.range(epochs).flat_map(one_pass)
+            .apply(tf.data.experimental.assert_cardinality(batches)).prefetch(tf.data.AUTOTUNE))

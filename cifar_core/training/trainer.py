@@ -1,0 +1,156 @@
+"""Training: ``train(config, data, callbacks)`` and the model a config builds.
+
+``train`` is ``model.fit`` on a tf.data pipeline (``input_pipeline``: shuffle, batch,
+augment in-graph, prefetch) so that Keras callbacks (run recording, progress, stop) plug
+straight in. What to train is a ``train_config.TrainConfig``.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cifar_core import backend
+from cifar_core.backend import keras, tf
+from cifar_core.models import architectures, fast_init
+from cifar_core.training import input_pipeline, train_config
+
+
+def effective_precision(config):
+    """The precision ``config`` trains in on this machine ("auto" resolved)."""
+    if config.precision != "auto":
+        return config.precision
+    return "mixed_bfloat16" if backend.bfloat16_is_native() else "float32"
+
+
+@dataclass
+class TrainResult:
+    """The trained model and Keras' per-epoch history (metric name -> list of values)."""
+
+    model: object
+    history: dict
+
+
+class StopOnEvent(keras.callbacks.Callback):
+    """Ends ``fit`` after the current batch once ``event`` (a threading.Event) is set."""
+
+    def __init__(self, event):
+        super().__init__()
+        self.event = event
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.event.is_set():
+            self.model.stop_training = True
+
+    # A stop asked for during an epoch's validation and saving ends fit right there, not
+    # after one more batch and a second validation (seconds on a busy 2-core machine).
+    on_epoch_end = on_train_batch_end
+
+
+def _schedule(config, steps_per_epoch):
+    rate = float(config.learning_rate)
+    if config.schedule == "constant":
+        return rate
+    if config.schedule == "time-decay":
+        # Keras 2's SGD(decay=lr/epochs): lr / (1 + decay * iterations).
+        return keras.optimizers.schedules.InverseTimeDecay(rate, decay_steps=1,
+                                                           decay_rate=rate / config.epochs)
+    total = max(1, steps_per_epoch * config.epochs)
+    warmup = min(total - 1, int(round(config.warmup_epochs * steps_per_epoch)))
+    return keras.optimizers.schedules.CosineDecay(
+        0.0 if warmup else rate, decay_steps=total - warmup, alpha=0.0,
+        warmup_target=rate if warmup else None, warmup_steps=warmup)
+
+
+def _optimizer(config, steps_per_epoch):
+    rate = _schedule(config, steps_per_epoch)
+    decay = config.weight_decay or None
+    if config.optimizer == "adam":
+        optimizer = keras.optimizers.Adam(rate, weight_decay=decay, use_ema=config.ema)
+    else:
+        optimizer = keras.optimizers.SGD(rate, momentum=config.momentum,
+                                         nesterov=config.optimizer == "nesterov",
+                                         weight_decay=decay, use_ema=config.ema)
+    # Batch norm's scale and shift are not weights to shrink: decaying them fights the
+    # normalisation (measured with the fast net: decay on convolutions only learns faster).
+    optimizer.exclude_from_weight_decay(var_names=["gamma", "beta"])
+    return optimizer
+
+
+def training_subset(config, data):
+    """The (images, labels) ``config`` trains on: all, or a seeded random subset."""
+    images, labels = data.x_train, data.y_train
+    if config.train_size is None or config.train_size >= len(images):
+        return images, labels
+    chosen = np.sort(np.random.default_rng(config.seed).permutation(len(images))[:config.train_size])
+    return images[chosen], labels[chosen]
+
+
+def validation_subset(config, data):
+    """The first ``validation_size`` test images (fixed, so epochs compare), or None."""
+    count = min(config.validation_size, len(data.x_test))
+    return (data.x_test[:count], data.y_test[:count]) if count else None
+
+
+def build_for(config, images):
+    """A compiled model for ``config``; ``images`` initialise the fast net's whitening."""
+    model = architectures.build_model(config.model, seed=config.seed,
+                               precision=effective_precision(config))
+    if config.model in architectures.WHITENED:
+        fast_init.init_whitening(model, images)
+        fast_init.init_identity(model)
+    steps_per_epoch = input_pipeline.batches_per_epoch(len(images), config.batch_size)
+    model.compile(optimizer=_optimizer(config, steps_per_epoch),
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+                  metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
+    return model
+
+
+def train(config, data, callbacks=()):
+    """Train a fresh ``config.model`` on ``data`` (a ``Cifar10``) with ``model.fit``.
+
+    ``callbacks`` are Keras callbacks (run recording, progress, ``StopOnEvent``); a stop
+    ends training after the current batch and the partly trained model is returned.
+    """
+    if not isinstance(config, train_config.TrainConfig):
+        raise ValueError(f"config must be a TrainConfig, not {type(config).__name__}")
+    images, labels = training_subset(config, data)
+    keras.utils.set_random_seed(config.seed)
+    model = build_for(config, images)
+    train_data = input_pipeline.make_dataset(images, labels, config.batch_size, shuffle=True,
+                                             augment=config.augment, seed=config.seed,
+                                             epochs=config.epochs, flip=config.flip)
+    validation = validation_subset(config, data)
+    validation_data = (None if validation is None
+                       else input_pipeline.make_dataset(*validation, 500))
+    history = model.fit(train_data, epochs=config.epochs,
+                        steps_per_epoch=input_pipeline.batches_per_epoch(len(images),
+                                                                         config.batch_size),
+                        validation_data=validation_data,
+                        callbacks=list(callbacks), shuffle=False, verbose=0)  # tf.data shuffles
+    return TrainResult(model, dict(history.history))
+
+
+def evaluate_accuracy(model, images, labels, *, batch_size=500, flip_average=False):
+    """Share of ``images`` the model classifies correctly (0-1).
+
+    ``flip_average`` averages the probabilities of each image and its mirror image
+    (test-time augmentation); the app's pages do not, so reported accuracies do not either.
+    """
+    if len(images) != len(labels) or len(images) == 0:
+        raise ValueError(f"need as many labels as images (and some): {len(images)} vs {len(labels)}")
+    images = np.asarray(images)
+
+    # One compiled graph for every batch: op-by-op eager calls need the GIL between ops and
+    # ran 10-20x slower inside the Streamlit server while a page polled (measured: 50 s
+    # instead of 3 s for the tiny model on the 10,000 test images).
+    @tf.function(input_signature=[tf.TensorSpec((None,) + images.shape[1:], images.dtype)])
+    def predict(batch):
+        batch = tf.cast(batch, tf.float32)
+        probabilities = model(batch, training=False)
+        if flip_average:
+            probabilities = (probabilities + model(tf.reverse(batch, axis=[2]), training=False)) / 2
+        return tf.argmax(probabilities, axis=1)
+
+    predicted = [predict(batch).numpy()
+                 for batch in tf.data.Dataset.from_tensor_slices(images).batch(batch_size)]
+    return float(np.mean(np.concatenate(predicted) == np.asarray(labels)))

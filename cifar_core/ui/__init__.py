@@ -1,0 +1,22 @@
+"""Everything that imports Streamlit: what pages share beyond widgets and charts.
+
+- ``runtime``: app.py's navigation for deep links; Keras state kept between script runs.
+- ``url_state``: widgets tied to the query string, so every view is a shareable link.
+- ``dataset_panel``: the server's cached dataset, or how to get it (path, cache, download).
+- ``model_picker``: the model selectbox over the catalogue; loaded models cached per server.
+- ``picture_display``: NumPy pictures shown as lossless PNGs.
+- ``task_panel``, ``job_panel``: progress of background work (page tasks, training runs).
+- ``image_picker``: the Layers page's image: dataset index, random pick, or an upload.
+
+Pages write ``from cifar_core import ui`` and call the helpers below; the panels and the
+image picker are imported by the pages that use them (they pull in more).
+"""
+
+from cifar_core.ui.dataset_panel import dataset, dataset_status
+from cifar_core.ui.model_picker import model, model_picker
+from cifar_core.ui.picture_display import show_picture
+from cifar_core.ui.runtime import use_app_navigation
+from cifar_core.ui.url_state import query_value, set_query, url_number, url_state
+
+__all__ = ["dataset", "dataset_status", "model", "model_picker", "query_value",
+           "set_query", "show_picture", "url_number", "url_state", "use_app_navigation"]

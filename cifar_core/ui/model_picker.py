@@ -1,0 +1,45 @@
+"""Choosing and loading a model on a page: one selectbox over the catalogue, models cached.
+
+Keras is imported only inside the loader, on first use, so pages that show no model
+(Home, Dataset) never pay for TensorFlow.
+"""
+
+from pathlib import Path
+
+import streamlit as st
+
+from cifar_core.models import catalog
+from cifar_core.ui.runtime import use_app_navigation
+from cifar_core.ui.url_state import url_state
+
+
+@st.cache_resource(show_spinner="Loading the model...", max_entries=8)
+def _load_model(path, modification_time):
+    from cifar_core.models import saving  # TensorFlow is imported here, on first use only.
+
+    return saving.load_model(path)
+
+
+def model(path):
+    """The loaded Keras model at ``path``, cached until the file changes."""
+    path = Path(path)
+    return _load_model(str(path), path.stat().st_mtime_ns)
+
+
+def model_picker(label="Model", *, key="model"):
+    """A selectbox over every available model, kept in the query string under ``key``.
+
+    Where no model exists yet, explains how to get one and stops the page.
+    """
+    use_app_navigation()
+    entries = catalog.available_models()
+    if not entries:
+        st.info("No trained model is available yet. Train one on the **Train** page, or "
+                "run `python -m cifar_core train --preset demo`.", icon=":material/info:")
+        st.stop()
+    keys = [entry.key for entry in entries]
+    by_key = {entry.key: entry for entry in entries}
+    on_change = url_state(key, keys[0], options=keys)
+    chosen = st.selectbox(label, keys, key=key, format_func=lambda k: by_key[k].label,
+                          on_change=on_change)
+    return by_key[chosen]
