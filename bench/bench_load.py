@@ -27,7 +27,7 @@ from playwright.async_api import async_playwright
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, SCRIPT_DONE, AppServer  # noqa: E402
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, SCRIPT_DONE, AppServer  # noqa: E402
 
 PAGES = ("", "dataset", "layers", "train", "classify", "evaluate")  # "" is Home
 PAGE_TIMEOUT_MS = 90_000

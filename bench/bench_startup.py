@@ -20,7 +20,7 @@ from playwright.sync_api import sync_playwright
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
 
 HELLO = 'import streamlit as st\nst.title("Hello")\n'
 

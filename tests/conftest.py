@@ -2,28 +2,12 @@
 
 import hashlib
 import http.server
-import os
 import threading
-from pathlib import Path
 
 import pytest
 
 from tests import cifar_fixtures
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-#: The app's entry point, absolute: AppTest resolves relative paths against the caller.
-APP_PATH = str(PROJECT_ROOT / "app.py")
-DEFAULT_REAL_ARCHIVE = PROJECT_ROOT.parent / "shared" / "datasets" / "cifar-10-python.tar.gz"
-
-
-def real_dataset_path():
-    """The real CIFAR-10 source named by $CIFAR10_PATH (or the shared copy), if it exists."""
-    candidate = os.environ.get("CIFAR10_PATH") or str(DEFAULT_REAL_ARCHIVE)
-    path = Path(candidate).expanduser()
-    if not path.is_absolute():
-        path = (PROJECT_ROOT / path).resolve()
-    return path if path.exists() else None
-
+from tests.paths import real_dataset_path
 
 @pytest.fixture
 def real_cifar_path():

@@ -73,21 +73,17 @@ class TensorBoardScalars(keras.callbacks.Callback):
         self.writer = None
 
     def on_train_begin(self, logs=None):
-        from tensorflow.core.util import event_pb2  # The proto TensorBoard reads.
-
         self.log_dir.mkdir(parents=True, exist_ok=True)
         path = self.log_dir / f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}"
         self.writer = tf.io.TFRecordWriter(str(path))
-        self._write(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2"))
+        # The Event proto TensorBoard reads (tensorflow.core.util.event_pb2).
+        self._write(tf.compat.v1.Event(wall_time=time.time(), file_version="brain.Event:2"))
 
     def on_epoch_end(self, epoch, logs=None):
-        from tensorflow.core.framework import summary_pb2
-        from tensorflow.core.util import event_pb2
-
-        values = [summary_pb2.Summary.Value(tag=f"epoch_{name}", simple_value=float(value))
+        values = [tf.compat.v1.Summary.Value(tag=f"epoch_{name}", simple_value=float(value))
                   for name, value in (logs or {}).items() if np.isscalar(value) or np.ndim(value) == 0]
-        self._write(event_pb2.Event(wall_time=time.time(), step=epoch + 1,
-                                    summary=summary_pb2.Summary(value=values)))
+        self._write(tf.compat.v1.Event(wall_time=time.time(), step=epoch + 1,
+                                       summary=tf.compat.v1.Summary(value=values)))
 
     def on_train_end(self, logs=None):
         self.close()

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT_ROOT
+from cifar_core.storage import PROJECT_ROOT
 
 TIMEOUT = 60
 

@@ -4,7 +4,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.polling import run_until
-from tests.conftest import APP_PATH
+from tests.paths import APP_PATH
 
 TIMEOUT = 60
 

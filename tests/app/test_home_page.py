@@ -2,7 +2,7 @@
 
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import APP_PATH
+from tests.paths import APP_PATH
 
 
 def test_home_explains_and_reports_status(real_cifar_path):

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import PROJECT_ROOT
+from cifar_core.storage import PROJECT_ROOT
 
 TIMEOUT = 90
 SECTIONS = ["The image flowing through the network", "One layer in detail",

@@ -15,7 +15,7 @@ from cifar_core import data, ui
 from cifar_core.models import catalog
 from cifar_core.training import job_registry, runs, train_config
 from tests.app.polling import run_until
-from tests.conftest import PROJECT_ROOT
+from cifar_core.storage import PROJECT_ROOT
 
 PAGE = str(PROJECT_ROOT / "pages" / "train.py")
 TIMEOUT = 60

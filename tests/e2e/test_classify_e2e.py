@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 from PIL import Image
 
-from tests.e2e.conftest import wait_for_script
+from tests.e2e.browser import wait_for_script
 
 UPLOAD_INPUT = '[data-testid="stFileUploaderDropzoneInput"]'
 

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import wait_for_script
+from tests.e2e.browser import wait_for_script
 
 GRID = '[role="figure"][aria-label^="Grid of CIFAR-10 images"]'
 

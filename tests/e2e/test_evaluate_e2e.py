@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import wait_for_script
+from tests.e2e.browser import wait_for_script
 
 CELL_SENTENCE = re.compile(r"test images of \w+ (taken for|recognised as) \w+")
 

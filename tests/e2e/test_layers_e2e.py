@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 from PIL import Image
 
-from tests.e2e.conftest import wait_for_script
+from tests.e2e.browser import wait_for_script
 
 
 @pytest.fixture(scope="module")

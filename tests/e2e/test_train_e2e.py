@@ -5,7 +5,7 @@ import time
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import wait_for_script
+from tests.e2e.browser import wait_for_script
 
 #: Number of points Plotly drew in the live chart's first trace (training loss).
 CURVE_POINTS = """() => {
@@ -49,5 +49,5 @@ def test_quick_run_grows_its_curve_survives_a_refresh_and_stops(app_url, page):
     page.get_by_text("Run stopped").wait_for(timeout=180_000)
     wait_for_script(page)
     expect(page.get_by_role("heading", name=f"Run {name}")).to_be_visible()
-    expect(page.get_by_text(f"tensorboard --logdir").first).to_be_visible()
+    expect(page.get_by_text("tensorboard --logdir").first).to_be_visible()
     expect(page.get_by_text("Filters of conv1 after epoch")).to_be_visible()

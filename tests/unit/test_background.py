@@ -1,5 +1,6 @@
 """Background tasks for pages: start once, progress, failure and retry, a shared registry."""
 
+import dataclasses
 import threading
 
 import pytest
@@ -85,3 +86,13 @@ def test_registry_never_drops_a_running_task():
     assert registry.get("slow") is running
     release.set()
     assert running.join(timeout=10)
+
+
+def test_a_snapshot_is_frozen_and_says_how_far_the_task_got():
+    snapshot = background.TaskSnapshot("running", 250, 1000)
+    assert snapshot.fraction == 0.25 and not snapshot.done
+    assert background.TaskSnapshot("finished", 1000, 1000).done
+    assert background.TaskSnapshot("failed", 3, 1000, "OSError: disk full").done
+    assert background.TaskSnapshot("waiting", 0, 0).fraction == 0.0  # total not known yet
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        snapshot.state = "finished"

@@ -35,25 +35,3 @@ def test_recipe_names():
     # A run recorded before TrainConfig had a field had that field's default.
     older = {key: value for key, value in demo.to_dict().items() if key != "flip"}
     assert recipes.recipe_of(older) == "demo"
-
-
-def test_every_preset_is_described_with_its_own_epochs():
-    assert set(train_config.PURPOSES) == set(train_config.PRESETS)
-    for name, config in train_config.PRESETS.items():
-        line = train_config.describe(name)
-        assert line.startswith(f"{name}: {train_config.PURPOSES[name]} (")
-        assert f"({config.epochs} epochs" in line
-    assert train_config.describe("fast").endswith(
-        f"about {round(train_config.PRESETS['fast'].epochs * 2.5)} minutes on 2 CPU cores)")
-    with pytest.raises(ValueError, match="'bogus'"):
-        train_config.describe("bogus")
-
-
-def test_augment_help_names_each_presets_way_of_flipping():
-    from cifar_core.training import train_config
-
-    assert set(train_config.FLIP_WORDS) == set(train_config.FLIPS)
-    assert "every other epoch" in train_config.augment_help("fast-small")
-    assert "at random" in train_config.augment_help("fast")
-    with pytest.raises(ValueError, match="'bogus'"):
-        train_config.augment_help("bogus")

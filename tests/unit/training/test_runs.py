@@ -42,20 +42,6 @@ def test_start_record_and_finish(tmp_path):
         run.finish("running")
 
 
-def test_failed_atomic_write_leaves_no_temporary(tmp_path, monkeypatch):
-    target = tmp_path / "status.json"
-    target.write_text("old")
-
-    def disk_full(*arguments):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(runs.os, "fsync", disk_full)
-    with pytest.raises(OSError, match="No space"):
-        storage.write_atomic(target, "new")
-    assert target.read_text() == "old"
-    assert [path.name for path in tmp_path.iterdir()] == ["status.json"]
-
-
 def test_list_runs_newest_first_and_skips_broken_folders(tmp_path):
     first = started(tmp_path)
     second = started(tmp_path)
@@ -94,14 +80,6 @@ def test_reused_pid_and_silent_other_host_count_as_dead(tmp_path):
     fresh.update(state="running", host="another-machine")  # Heartbeat just now.
     assert sorted(runs.mark_interrupted(tmp_path)) == sorted([reused.id, remote.id])
     assert runs.read_run(fresh.path).state == "running"
-
-
-def test_write_atomic_replaces_whole_file(tmp_path):
-    path = tmp_path / "nested" / "file.txt"
-    storage.write_atomic(path, "first")
-    storage.write_atomic(path, b"second")
-    assert path.read_text() == "second"
-    assert [item.name for item in path.parent.iterdir()] == ["file.txt"]
 
 
 def test_delete_run_removes_a_finished_run_and_refuses_running_or_bad_ids(tmp_path):

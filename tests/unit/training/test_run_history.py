@@ -3,14 +3,7 @@
 import numpy as np
 import pytest
 
-from cifar_core.display import text
 from cifar_core.training import run_history, runs, train_config
-
-
-def test_durations_read_aloud():
-    assert text.duration_text(None) == "-" and text.duration_text(9.6) == "10 s"
-    assert text.duration_text(142) == "2 min 22 s"
-    assert text.duration_text(3725) == "1 h 02 min"
 
 
 def test_history_table_and_curves(tmp_path):

@@ -7,9 +7,6 @@ override them.
 """
 
 import io
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -184,12 +181,3 @@ def test_progress_printer_redraws_one_line_per_stage():
     assert stream.getvalue() == ("\rCIFAR-10 download: 0.0 of 2.0 MB"
                                  "\rCIFAR-10 download: 2.0 of 2.0 MB\n"
                                  "\rCIFAR-10 parse: 3 of 6")
-
-
-def test_importing_data_loads_neither_tensorflow_nor_keras():
-    # A fresh interpreter: this test process may already have TensorFlow loaded.
-    code = ("import sys, cifar_core.data; "
-            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=Path(__file__).resolve().parents[2], check=True)
-    assert result.stdout.strip() == "[]"

@@ -1,25 +1,18 @@
-"""Tiny data, a tiny config and callbacks that hold a training thread, for job tests."""
+"""Test doubles for training: a tiny config, callbacks that hold a training thread, and
+random data shaped like the dataset. (The job tests' data is the ``tiny_data`` fixture in
+conftest.py.)"""
 
 import threading
+import types
 
 import numpy as np
-import pytest
 
-from cifar_core import data
-from cifar_core.training import train_config
 from cifar_core.backend import keras
+from cifar_core.training import train_config
 
 #: Tiny training: 200 random images in batches of 20 (10 batches an epoch), 20 to validate.
 TINY = train_config.TrainConfig(model="tiny", epochs=2, batch_size=20, optimizer="adam",
                             learning_rate=0.001, schedule="constant", validation_size=20)
-
-
-@pytest.fixture(scope="module")
-def tiny_data():
-    generator = np.random.default_rng(0)
-    images = generator.integers(0, 256, size=(240, 32, 32, 3), dtype=np.uint8)
-    labels = np.arange(240, dtype=np.int64) % 10
-    return data.Cifar10(images[:200], labels[:200], images[200:], labels[200:], source="test")
 
 
 class PauseAtBatch(keras.callbacks.Callback):
@@ -50,3 +43,14 @@ class PauseAtEpochEnd(PauseAtBatch):
         if epoch == 0:
             self.reached.set()
             assert self.go.wait(60), "the test never released the training thread"
+
+
+def random_dataset(train_count=64, test_count=32, seed=0):
+    """A Cifar10-shaped object of random uint8 images (train() reads only these fields)."""
+    generator = np.random.default_rng(seed)
+    return types.SimpleNamespace(
+        x_train=generator.integers(0, 256, (train_count, 32, 32, 3), dtype=np.uint8),
+        y_train=np.arange(train_count, dtype=np.int64) % 10,
+        x_test=generator.integers(0, 256, (test_count, 32, 32, 3), dtype=np.uint8),
+        y_test=np.arange(test_count, dtype=np.int64) % 10,
+    )

@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from cifar_core.training import job_registry
-from tests.unit.training_doubles import TINY, PauseAtBatch, tiny_data  # noqa: F401
+from tests.unit.training.doubles import TINY, PauseAtBatch
 
 
 def test_one_slot_one_controlling_tab_and_a_plain_busy_message(tiny_data, tmp_path):

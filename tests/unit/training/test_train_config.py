@@ -1,0 +1,55 @@
+"""TrainConfig and the presets: validation naming the field, presets and what each is for."""
+
+
+import pytest
+
+from cifar_core.training import train_config
+
+
+@pytest.mark.parametrize("field, value", [
+    ("model", "resnet"), ("epochs", 0), ("epochs", 1.5), ("epochs", True), ("batch_size", 0),
+    ("batch_size", 100000), ("optimizer", "rmsprop"), ("learning_rate", 0.0),
+    ("learning_rate", -1.0), ("learning_rate", float("nan")), ("schedule", "step"),
+    ("weight_decay", -0.1), ("label_smoothing", 1.0), ("augment", "yes"), ("train_size", 0),
+    ("validation_size", -1), ("seed", -1), ("momentum", 1.5), ("warmup_epochs", -1.0),
+    ("ema", 1), ("precision", "float16"), ("flip", "vertical"),
+])
+def test_bad_config_field_raises_value_error_naming_it(field, value):
+    with pytest.raises(ValueError, match=rf"TrainConfig\.{field} "):
+        train_config.TrainConfig(**{field: value})
+
+
+def test_presets_are_valid_and_overridable():
+    assert {"seed-notebook", "fast", "demo"} <= set(train_config.PRESETS)
+    notebook = train_config.PRESETS["seed-notebook"]
+    assert (notebook.model, notebook.batch_size, notebook.optimizer, notebook.learning_rate,
+            notebook.schedule, notebook.augment) == ("seed", 32, "sgd", 0.01, "time-decay", False)
+    config = train_config.preset("fast", epochs=2)
+    assert config.epochs == 2 and config.model == "fast"
+    assert train_config.TrainConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ValueError, match="nope"):
+        train_config.preset("nope")
+    with pytest.raises(ValueError, match="epochs"):
+        train_config.preset("demo", epochs=-3)
+
+
+def test_every_preset_is_described_with_its_own_epochs():
+    assert set(train_config.PURPOSES) == set(train_config.PRESETS)
+    for name, config in train_config.PRESETS.items():
+        line = train_config.describe(name)
+        assert line.startswith(f"{name}: {train_config.PURPOSES[name]} (")
+        assert f"({config.epochs} epochs" in line
+    assert train_config.describe("fast").endswith(
+        f"about {round(train_config.PRESETS['fast'].epochs * 2.5)} minutes on 2 CPU cores)")
+    with pytest.raises(ValueError, match="'bogus'"):
+        train_config.describe("bogus")
+
+
+def test_augment_help_names_each_presets_way_of_flipping():
+    from cifar_core.training import train_config
+
+    assert set(train_config.FLIP_WORDS) == set(train_config.FLIPS)
+    assert "every other epoch" in train_config.augment_help("fast-small")
+    assert "at random" in train_config.augment_help("fast")
+    with pytest.raises(ValueError, match="'bogus'"):
+        train_config.augment_help("bogus")
