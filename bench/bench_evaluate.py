@@ -85,13 +85,15 @@ def run(workspace):
     arguments = parser.parse_args()
     images, labels, source = test_set()
     os.environ.setdefault("CIFAR10_CACHE_DIR", str(workspace / "cache"))
-    model_path = saving.save_model(architectures.build_model("seed", seed=0), workspace / "seed.keras")
+    model_path = saving.save_model(architectures.build_model("seed", seed=0),
+                                   workspace / "seed.keras")
     saving.write_model_card(model_path, architecture="seed", recipe="untrained", epochs=0,
                             test_accuracy=None, parameters=0)
     print(f"{len(labels):,} test images, seed model, {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f}\n")
 
-    architectures.build_model("tiny").predict(images[:64], verbose=0)  # TensorFlow's one-off start-up
+    # TensorFlow's one-off start-up
+    architectures.build_model("tiny").predict(images[:64], verbose=0)
     model = saving.load_model(model_path)
     rows, results = [], {}
 

@@ -21,12 +21,12 @@ import numpy as np
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from bench.timing import median_ms, timed_reruns  # noqa: E402
 from cifar_core import data
+from cifar_core.backend import keras  # noqa: E402
 from cifar_core.display import pictures, plots
 from cifar_core.inspect import activations, convolution, top_activations
 from cifar_core.models import architectures, saving  # noqa: E402
-from cifar_core.backend import keras  # noqa: E402
-from bench.timing import median_ms, timed_reruns  # noqa: E402
 
 TARGETS_MS = {"activations": 20.0, "interaction": 300.0, "top images": 15000.0}
 
@@ -47,10 +47,12 @@ def interaction(model, untrained, image, layer):
     activations.feature_map_mosaic(outputs[layer][0])
     activations.layer_facts(model, layer)
     kernel, _ = activations.kernel_and_bias(model, layer)
-    activations.filter_mosaic(kernel, 0) if kernel.shape[2] != 3 else pictures.rgb_filter_images(kernel)
+    (activations.filter_mosaic(kernel, 0) if kernel.shape[2] != 3
+     else pictures.rgb_filter_images(kernel))
     step = convolution.explain(model, image, 12, 12, 0)
     plots.convolution_figure(step.patch, step.kernel, step.products, inside=step.inside).to_json()
-    activations.feature_map_mosaic(activations.extractor(untrained)(image)[layer][0], tile_pixels=64)
+    activations.feature_map_mosaic(activations.extractor(untrained)(image)[layer][0],
+                                   tile_pixels=64)
 
 
 def page_rerun_ms(architecture, repeats):
@@ -76,7 +78,8 @@ def page_rerun_ms(architecture, repeats):
             app.selectbox(key="layer").set_value("conv4" if turn % 2 == 0 else "conv3")
 
         return timed_reruns(PROJECT_ROOT / "pages" / "layers.py",
-                            {"model": architecture, "split": "test", "index": "7", "layer": "conv3"},
+                            {"model": architecture, "split": "test", "index": "7",
+                             "layer": "conv3"},
                             switch_layer, repeats)
 
 
@@ -109,14 +112,18 @@ def main():
         eager = keras.Model(model.input, [model.get_layer(name).output for name in names])
         batch = image[None].astype(np.float32)
         predict = median_ms(lambda: model.predict(batch, verbose=0), arguments.repeats)
-        eager_ms = median_ms(lambda: [o.numpy() for o in eager(batch, training=False)], arguments.repeats)
+        eager_ms = median_ms(lambda: [o.numpy() for o in eager(batch, training=False)],
+                             arguments.repeats)
         ours = median_ms(lambda: activations.extractor(model)(image), arguments.repeats)
         layer = architectures.conv_layer_names(model)[-1]
         page = median_ms(lambda: interaction(model, untrained, image, layer), arguments.repeats)
-        print(f"\n{architecture}: {len(names)} conv/pool layers, {model.count_params():,} parameters")
+        print(f"\n{architecture}: {len(names)} conv/pool layers, "
+              f"{model.count_params():,} parameters")
         report("  all activations, one image", ours, predict, "predict", TARGETS_MS["activations"])
-        report("  (same, vs eager extractor call)", ours, eager_ms, "eager  ", TARGETS_MS["activations"])
-        report(f"  page interaction (layer {layer})", page, predict, "predict", TARGETS_MS["interaction"])
+        report("  (same, vs eager extractor call)", ours, eager_ms, "eager  ",
+               TARGETS_MS["activations"])
+        report(f"  page interaction (layer {layer})", page, predict, "predict",
+               TARGETS_MS["interaction"])
 
     if source.startswith("real"):
         script, script_cpu, round_trip = page_rerun_ms("seed", arguments.repeats)
@@ -124,16 +131,19 @@ def main():
         predict = median_ms(lambda: seed_model.predict(test_images[:1].astype(np.float32),
                                                        verbose=0), arguments.repeats)
         print("\nseed, whole page rerun after choosing another layer (server side):")
-        report("  page script, Streamlit included", script, predict, "predict", TARGETS_MS["interaction"])
+        report("  page script, Streamlit included", script, predict, "predict",
+               TARGETS_MS["interaction"])
         print(f"    (CPU time of the script, all threads: {script_cpu:.0f} ms; AppTest round trip, "
               f"its polling included: {round_trip:.0f} ms)")
 
     if arguments.top == "none":
         return
     model = architectures.build_model(arguments.top, seed=0)
-    forward = once_ms(lambda: model.predict(test_images, batch_size=top_activations.BATCH_SIZE, verbose=0))
+    forward = once_ms(lambda: model.predict(test_images, batch_size=top_activations.BATCH_SIZE,
+                                            verbose=0))
     peaks = once_ms(lambda: top_activations.peak_activations(model, test_images))
-    print(f"\ntop images, {arguments.top}, {len(test_images):,} images, first time (trace included):")
+    print(f"\ntop images, {arguments.top}, {len(test_images):,} images, "
+          f"first time (trace included):")
     report("  peak activations of every layer", peaks, forward, "predict", TARGETS_MS["top images"])
 
 

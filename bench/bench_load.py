@@ -99,7 +99,8 @@ def summary(timings):
 def print_table(idle, busy):
     print(f"{'page':10} {'idle s':>8} {'training s':>11} {'ratio':>6} {'no answer':>10}")
     for name in PAGES:
-        (idle_median, idle_missing), (busy_median, busy_missing) = summary(idle[name]), summary(busy[name])
+        (idle_median, idle_missing), (busy_median, busy_missing) = (summary(idle[name]),
+                                                                    summary(busy[name]))
         ratio = f"{busy_median / idle_median:6.2f}" if idle_median and busy_median else "     -"
         print(f"{name or 'home':10} {idle_median or float('nan'):8.2f} "
               f"{busy_median or float('nan'):11.2f} {ratio} {idle_missing + busy_missing:>10}")

@@ -50,9 +50,9 @@ def _timed_batches(keras, warmup):
 def measure_throughput(mode, batch_size, steps, warmup=5):
     """Images/second of the seed CNN; runs inside a worker process (see main)."""
     from cifar_core import data
+    from cifar_core.backend import keras
     from cifar_core.models import architectures
     from cifar_core.training import input_pipeline, train_config, trainer
-    from cifar_core.backend import keras
 
     dataset = data.load_cifar10()
     count = batch_size * (steps + warmup)
@@ -149,8 +149,8 @@ def accuracy_run(config, every, target=None, flip_average=False):
     points evaluated with test-time flip averaging (else an empty list).
     """
     from cifar_core import data
-    from cifar_core.training import trainer
     from cifar_core.backend import keras
+    from cifar_core.training import trainer
 
     dataset = data.load_cifar10()
     clock = AccuracyClock(keras, trainer, dataset, every, target, flip_average)

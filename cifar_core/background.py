@@ -68,7 +68,8 @@ class Task:
     def _run(self):
         try:
             result = self._work(self._progress)
-        except Exception as error:  # Reported on the page instead of killing the thread.
+        # Any failure is reported on the page instead of killing the thread.
+        except Exception as error:  # noqa: BLE001
             self._update(state="failed", error=f"{type(error).__name__}: {error}")
             return
         self.result = result

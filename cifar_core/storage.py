@@ -58,7 +58,8 @@ def atomic_path(path, *, directory=False):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f"{TEMPORARY_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-{path.name}")
+    temporary = path.with_name(f"{TEMPORARY_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-"
+                               f"{path.name}")
     if directory:
         temporary.mkdir()
     try:

@@ -5,11 +5,10 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from cifar_core import ui
-from cifar_core.data import photos
+from cifar_core.data import CLASS_NAMES, photos
 from cifar_core.display import pictures, plots
 from cifar_core.inspect import inference
 from cifar_core.models import architectures, saving
-from cifar_core.data import CLASS_NAMES
 
 TOP_PREDICTION = "top"  # "explain whichever class the model ranks first"
 EXPLAIN_CHOICES = (TOP_PREDICTION,) + CLASS_NAMES

@@ -66,8 +66,9 @@ if len(indices) == 0:
     st.stop()
 per_page = columns * columns
 pages = browse.page_count(len(indices), per_page)
-page = controls[4].number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, step=1, key="page",
-                       on_change=grid_changed(ui.url_state("page", 1, options=range(1, pages + 1), cast=int)))
+page = controls[4].number_input(
+    f"Page (of {pages:,})", min_value=1, max_value=pages, step=1, key="page",
+    on_change=grid_changed(ui.url_state("page", 1, options=range(1, pages + 1), cast=int)))
 shown = browse.page_of(indices, page, per_page)
 
 # --- the grid: one mosaic image; a click on a tile selects it -------------------------
@@ -115,21 +116,26 @@ left, middle, right = st.columns([2, 3, 3])
 row = middle.slider("Region top row", 0, 32 - region_size, 12, key="row")
 column = middle.slider("Region left column", 0, 32 - region_size, 12, key="col")
 channel = middle.radio("Channel", pictures.CHANNEL_NAMES, horizontal=True, key="channel")
-left.image(pictures.outline(pictures.upscale(image, 8), row * 8, column * 8, region_size * 8, width=2),
-           caption=f"#{choice}: {names[labels[choice]]} (8x, yellow box = region)", output_format="PNG")
+left.image(pictures.outline(pictures.upscale(image, 8), row * 8, column * 8, region_size * 8,
+                            width=2),
+           caption=f"#{choice}: {names[labels[choice]]} (8x, yellow box = region)",
+           output_format="PNG")
 right.image(pictures.mosaic(pictures.channel_images(image), 3, gap=4, scale=4),
             caption="The three colour channels the network receives: red, green, blue",
             output_format="PNG")
 
-block = image[row:row + region_size, column:column + region_size, pictures.CHANNEL_NAMES.index(channel)]
+block = image[row:row + region_size, column:column + region_size,
+              pictures.CHANNEL_NAMES.index(channel)]
 stored, scaled = st.columns(2)
 stored.plotly_chart(plots.pixel_values_figure(block, top=row, left=column,
                     title=f"Stored {channel} values: uint8, 0-255"), key="stored")
-scaled.plotly_chart(plots.pixel_values_figure(browse.normalise(block), top=row, left=column, decimals=2,
-                    title=f"What the model sees: value / 255.0, 0.0-1.0"), key="scaled")
+scaled.plotly_chart(plots.pixel_values_figure(browse.normalise(block), top=row, left=column,
+                    decimals=2, title="What the model sees: value / 255.0, 0.0-1.0"),
+                    key="scaled")
 st.code(f"x_{split}[{choice}].shape   # {image.shape}: height, width, channels\n"
         f"x_{split}[{choice}].dtype   # {image.dtype}, values {image.min()} to {image.max()}\n"
-        f"x = x_{split}[{choice}] / 255.0   # float, {image.min() / 255:.3f} to {image.max() / 255:.3f}",
+        f"x = x_{split}[{choice}] / 255.0   # float, {image.min() / 255:.3f} to "
+        f"{image.max() / 255:.3f}",
         language="python")
 st.plotly_chart(plots.histogram_figure(image), key="histogram")
 

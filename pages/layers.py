@@ -133,7 +133,8 @@ test_images, test_labels = data.split("test")
 task_key = ("top images", str(entry.path), entry.path.stat().st_mtime_ns)
 task = task_panel.server_tasks().get(task_key)
 if task is None and top_activations.cache_path(entry.path, test_images).exists():
-    task = start_top_task(task_key, model, entry.path, test_images)  # Reading the disk cache is quick.
+    # Reading the disk cache is quick.
+    task = start_top_task(task_key, model, entry.path, test_images)
 elif task is None:
     st.button(f"Find them ({len(test_images):,} test images, once per model)", key="find_top",
               icon=":material/search:", on_click=start_top_task,

@@ -39,7 +39,8 @@ with st.expander("New run", expanded=not registry.running(), icon=":material/pla
     keep_preset = ui.url_state("preset", "demo", options=list(train_config.PRESETS))
     st.selectbox("Recipe", list(train_config.PRESETS), key="preset",
                  on_change=lambda: (keep_preset(), load_preset()),
-                 help="\n".join(f"- {train_config.describe(name)}" for name in train_config.PRESETS))
+                 help="\n".join(f"- {train_config.describe(name)}"
+                                for name in train_config.PRESETS))
     if "field_model" not in st.session_state:
         load_preset()
     if any(registry.owner(job.id) != me for job in registry.running()):
@@ -61,7 +62,8 @@ with st.expander("New run", expanded=not registry.running(), icon=":material/pla
               step=1000)
         field(0, "augment", "toggle", "Augment (flips and shifts)",
               help=train_config.augment_help(st.session_state.preset))
-        start = st.form_submit_button("Start training", type="primary", icon=":material/model_training:")
+        start = st.form_submit_button("Start training", type="primary",
+                                      icon=":material/model_training:")
     if start:
         config, errors = recipes.config_from_form(st.session_state.preset, fields)
         for name, message in errors.items():
@@ -82,7 +84,8 @@ runs.mark_interrupted()  # A run whose server was killed shows as interrupted, n
 records = runs.list_runs()
 if not records:
     st.info("No runs yet: start one above, or run `python -m cifar_core train --preset demo`."
-            if job_id is None else "The run above is listed here once it has saved its first files.")
+            if job_id is None
+            else "The run above is listed here once it has saved its first files.")
     st.stop()
 ids = [record.id for record in records]
 linked = [ids.index(name) for name in ui.query_value("runs", "").split(",") if name in ids]

@@ -9,6 +9,7 @@ import pytest
 from tests import cifar_fixtures
 from tests.paths import real_dataset_path
 
+
 @pytest.fixture
 def real_cifar_path():
     """Path to the real dataset; tests that need it skip where it is absent."""
@@ -46,15 +47,23 @@ def isolated_dirs(tmp_path, monkeypatch, session_cache_dir):
 @pytest.fixture(scope="module")
 def tiny_model():
     """An untrained ``tiny`` model (seed 0), built once per test module."""
-    from cifar_core.models import architectures  # Imported here: Keras loads only for tests that need a model.
+    from cifar_core.models import (
+        architectures,  # Imported here: Keras loads only for tests that need a model.
+    )
 
     return architectures.build_model("tiny", seed=0)
 
 
 @pytest.fixture(scope="session")
 def tiny_model_path(tmp_path_factory):
-    """An untrained ``tiny`` model saved as ``tiny.keras`` with its JSON card in a temp models dir."""
-    from cifar_core.models import architectures, saving  # Imported here: Keras loads only for tests that need a model.
+    """An untrained ``tiny`` model saved as ``tiny.keras`` in a temp models dir.
+
+    Its JSON card is saved beside it.
+    """
+    from cifar_core.models import (  # Imported here: Keras loads only for tests that need a model.
+        architectures,
+        saving,
+    )
 
     directory = tmp_path_factory.mktemp("models")
     model = architectures.build_model("tiny", seed=0)
@@ -102,7 +111,8 @@ def archive_server(tmp_path):
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     httpd.payload = archive.read_bytes()
     httpd.requests = []
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     try:
         yield {"base": f"http://127.0.0.1:{httpd.server_port}", "httpd": httpd, "arrays": arrays,

@@ -14,9 +14,16 @@ No TensorFlow is imported here or below (a test checks), so the Home and Dataset
 come up without it.
 """
 
-from cifar_core.data.cifar10 import (CLASS_NAMES, Cifar10, DatasetError, cache_dir,
-                                     download_cifar10, find_cifar10, load_cifar10,
-                                     progress_printer)
+from cifar_core.data.cifar10 import (
+                                     CLASS_NAMES,
+                                     Cifar10,
+                                     DatasetError,
+                                     cache_dir,
+                                     download_cifar10,
+                                     find_cifar10,
+                                     load_cifar10,
+                                     progress_printer,
+)
 
 __all__ = ["CLASS_NAMES", "Cifar10", "DatasetError", "cache_dir", "download_cifar10",
            "find_cifar10", "load_cifar10", "progress_printer"]

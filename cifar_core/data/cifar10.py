@@ -63,7 +63,8 @@ class Cifar10:
 def cache_dir():
     """Our cache folder: ``$CIFAR10_CACHE_DIR`` or ``~/.cache/cifar10-explorer``."""
     configured = os.environ.get("CIFAR10_CACHE_DIR")
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "cifar10-explorer"
+    return (Path(configured).expanduser() if configured
+            else Path.home() / ".cache" / "cifar10-explorer")
 
 
 def progress_printer(stream=None):
@@ -165,7 +166,8 @@ def load_cifar10(path=None, *, progress=None, cache_dir=None, download=True,
     """
     if expected_counts is not None and (
             len(expected_counts) != 2 or any(int(n) <= 0 for n in expected_counts)):
-        raise ValueError(f"expected_counts must be two positive counts or None, got {expected_counts!r}")
+        raise ValueError(f"expected_counts must be two positive counts or None, "
+                         f"got {expected_counts!r}")
     cache_root = _cache_root(cache_dir)
     source, searched = _search(path, cache_root)
     if source is None:

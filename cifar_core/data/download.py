@@ -33,7 +33,8 @@ def fetch(url, md5, target, *, progress=None):
     ``progress("download", bytes done, bytes total)`` is called per chunk; total is 0
     when the server sends no Content-Length. Returns ``target``.
     """
-    if not isinstance(md5, str) or len(md5) != 32 or any(c not in "0123456789abcdefABCDEF" for c in md5):
+    if (not isinstance(md5, str) or len(md5) != 32
+            or any(c not in "0123456789abcdefABCDEF" for c in md5)):
         raise ValueError(f"md5 must be 32 hex digits, got {md5!r}")
     md5, target = md5.lower(), Path(target)
     if target.is_file() and md5_of(target) == md5:
@@ -43,7 +44,8 @@ def fetch(url, md5, target, *, progress=None):
         with open(temporary, "wb") as file:
             done, total = _stream(url, file, digest, progress)
         if total and done != total:
-            raise DatasetError(f"{url}: connection dropped after {done} of {total} bytes; try again")
+            raise DatasetError(f"{url}: connection dropped after {done} of {total} bytes; "
+                               f"try again")
         if digest.hexdigest() != md5:
             raise DatasetError(
                 f"{url}: wrong checksum: MD5 {digest.hexdigest()}, expected {md5} "

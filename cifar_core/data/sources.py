@@ -16,7 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from cifar_core.data.batches import DatasetError, parse_binary_batch, parse_binary_meta, parse_python_batch, parse_python_meta, rows_to_images
+from cifar_core.data.batches import (
+    DatasetError,
+    parse_binary_batch,
+    parse_binary_meta,
+    parse_python_batch,
+    parse_python_meta,
+    rows_to_images,
+)
 
 #: Largest batch file we read into memory. Real batches are 31-45 MB; anything far
 #: bigger is a damaged or hostile file (e.g. a gzip bomb), refused before reading it.
@@ -82,7 +89,8 @@ def _folder_members(folder):
     for name in layout.members:
         file = batches / name
         if not file.is_file():
-            raise DatasetError(f"{file}: missing (the folder must hold {', '.join(layout.members)})")
+            raise DatasetError(f"{file}: missing (the folder must hold "
+                               f"{', '.join(layout.members)})")
         _check_size(file.stat().st_size, file)
         try:
             payload = file.read_bytes()

@@ -31,7 +31,8 @@ def mosaic(images, columns, *, gap=1, background=255, scale=1):
     """
     images = np.asarray(images)
     if images.ndim not in (3, 4) or len(images) == 0:
-        raise ValueError(f"mosaic expects a non-empty (N, H, W[, 3]) array, got shape {images.shape}")
+        raise ValueError(f"mosaic expects a non-empty (N, H, W[, 3]) array, "
+                         f"got shape {images.shape}")
     if columns < 1:
         raise ValueError(f"columns must be at least 1, got {columns!r}")
     count, height, width = images.shape[:3]

@@ -131,7 +131,8 @@ def top_k_figure(classes_and_probabilities, *, title=None, highlight=None):
         textposition="outside", cliponaxis=False, marker_color=colours,
         hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
     figure.update_layout(
-        title=title, height=80 + 28 * len(names), margin=dict(t=40 if title else 10, b=10, l=10, r=40),
+        title=title, height=80 + 28 * len(names),
+        margin=dict(t=40 if title else 10, b=10, l=10, r=40),
         xaxis=dict(title="probability", range=[0, 1.15], tickformat=".0%"),
         yaxis=dict(autorange="reversed"))
     return figure
@@ -146,7 +147,8 @@ def convolution_figure(patch, kernel, products, *, inside=None, channel_names=CH
     ``make_subplots``, which alone costs ~50 ms, a sixth of a page interaction.
     """
     height, width, channels = patch.shape
-    names = channel_names if channels == len(channel_names) else [f"ch {c}" for c in range(channels)]
+    names = (channel_names if channels == len(channel_names)
+             else [f"ch {c}" for c in range(channels)])
     blocks = (("input patch (0-1)", patch, "Greys", False), ("kernel", kernel, "RdBu", True),
               ("patch x kernel", products, "RdBu", True))
     grid_shape = (len(blocks) * (height + 1) - 1, channels * (width + 1) - 1)

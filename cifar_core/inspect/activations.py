@@ -12,10 +12,10 @@ import threading
 import numpy as np
 import pandas as pd
 
-from cifar_core.display import pictures
-from cifar_core.models import architectures
-from cifar_core.inspect import receptive_fields
 from cifar_core.backend import keras, tf
+from cifar_core.display import pictures
+from cifar_core.inspect import receptive_fields
+from cifar_core.models import architectures
 
 CONV_TYPES, POOL_TYPES = receptive_fields.CONV_TYPES, receptive_fields.POOL_TYPES
 
@@ -207,7 +207,8 @@ def filter_mosaic(kernel, filter_index, *, tile_pixels=36):
         raise ValueError(f"filter {filter_index} out of range 0..{kernel.shape[-1] - 1}")
     slices = kernel[:, :, :, filter_index].transpose(2, 0, 1)  # (in, kh, kw)
     scale = max(1, tile_pixels // kernel.shape[0])
-    return pictures.mosaic(pictures.colorize_signed(slices), _columns(len(slices)), gap=2, scale=scale)
+    return pictures.mosaic(pictures.colorize_signed(slices), _columns(len(slices)), gap=2,
+                           scale=scale)
 
 
 def filters_picture(kernel, filter_index, *, name="conv"):

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cifar_core.backend import keras
 from cifar_core.display import pictures
 from cifar_core.inspect import activations, receptive_fields
 from cifar_core.models import architectures
-from cifar_core.backend import keras
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ import weakref
 import numpy as np
 import pandas as pd
 
-from cifar_core.models import architectures, contract
 from cifar_core.backend import keras, tf
+from cifar_core.models import architectures, contract
 
 #: What a model takes: a batch of raw 0-255 RGB images, 32x32.
 IMAGE_SHAPE = contract.IMAGE_SHAPE

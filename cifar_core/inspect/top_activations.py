@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from cifar_core import background, data, storage
+from cifar_core.backend import keras, tf
 from cifar_core.display import pictures
 from cifar_core.inspect import activations, receptive_fields
-from cifar_core.backend import keras, tf
 
 #: Images per forward pass: big enough to amortise call overhead, small enough for RAM.
 BATCH_SIZE = 500

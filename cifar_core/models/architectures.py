@@ -10,7 +10,7 @@ layers ``dense1``, ... and ends in a 10-way softmax named ``probabilities``.
 - ``seed``: the seed notebook's CNN, layer for layer (2,915,114 trainable parameters).
 - ``fast``: an airbench-style network for time-to-accuracy on a CPU: a fixed 2x2
   whitening convolution, batch norm after pooling, GELU, global max pooling.
-- ``fast-small``: the same design at a quarter of the width: about 2.5x the images per
+- ``fast-small``: the same design at a quarter of the width: several times the images per
   second, for the shortest time to a given accuracy (the 5-minute benchmarks).
 - ``tiny``: two small convolutions; an epoch on the full set takes seconds, for demos.
 """
@@ -28,7 +28,10 @@ def _input_and_rescaling(dtype):
 
 
 def build_seed(dtype=None):
-    """The seed notebook's CNN: three conv pairs (32, 64, 128), dropout 0.2, two MaxNorm dense layers."""
+    """The seed notebook's CNN: three conv pairs (32, 64, 128), dropout 0.2.
+
+    Two MaxNorm dense layers come after the convolutions.
+    """
     images, x = _input_and_rescaling(dtype)
     dropout_index = 0
 
@@ -61,11 +64,10 @@ def build_seed(dtype=None):
 
 #: Widths of the fast network: the whitening conv, then three blocks of two convs each.
 FAST_WHITENING_FILTERS = 24  # 12 eigen-patches of 2x2x3 pixels, each with both signs
-# airbench94's widths. Measured here (bfloat16, batch 256): 64/256/256 trains at about 290-340
-# images/s against 560 for 64/128/256 but learns more per epoch: the shipped model reached
-# 90.63% test accuracy after 30 epochs (91 min), where 64/128/256 had reached 85.3% after 6.
+# airbench94's widths: slower per image than narrower middle blocks, but it learns more per
+# epoch (README's model table has what the shipped model reached).
 FAST_WIDTHS = (64, 256, 256)
-# Measured here: about 1,400 images/s, 69.5% test accuracy within a minute of training.
+# A quarter of the width, for time-to-accuracy on a CPU (README's benchmark table).
 FAST_SMALL_WIDTHS = (32, 64, 128)
 
 

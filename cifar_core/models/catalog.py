@@ -72,7 +72,8 @@ def run_models(directory=None):
         accuracy = record.status.get("test_accuracy")
         accuracy = float(accuracy) if isinstance(accuracy, (int, float)) else None
         note = "stopped early" if record.state == "stopped" else None
-        entries.append(ModelEntry(record.id, _label(f"run {record.id}", architecture, accuracy, note),
+        entries.append(ModelEntry(record.id,
+                                  _label(f"run {record.id}", architecture, accuracy, note),
                                   record.model_path, architecture, "run", accuracy))
     return entries
 

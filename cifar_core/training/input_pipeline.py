@@ -9,9 +9,9 @@ import math
 
 import numpy as np
 
+from cifar_core.backend import tf
 from cifar_core.models import contract
 from cifar_core.training.train_config import FLIPS
-from cifar_core.backend import tf
 
 #: How augmentation flips (see TrainConfig.flip).
 

@@ -5,7 +5,8 @@ Keras callbacks write progress into the job under a lock; the page polls ``snaps
 (an immutable copy) from an ``st.fragment(run_every=...)``. ``stop()`` sets an event that
 ``trainer.StopOnEvent`` turns into ``model.stop_training`` after the current batch.
 ``recording.train_run`` keeps the run folder (model, history, filters, status, test
-accuracy) on disk whether the run finishes, is stopped or fails. A server's jobs and who controls them live in ``job_registry``.
+accuracy) on disk whether the run finishes, is stopped or fails. A server's jobs and who
+controls them live in ``job_registry``.
 """
 
 import collections
@@ -17,6 +18,7 @@ import uuid
 import numpy as np
 import pandas as pd
 
+from cifar_core.backend import keras
 from cifar_core.display import text
 from cifar_core.training import recording, train_config, trainer
 
@@ -66,7 +68,7 @@ class JobSnapshot:
         return min(done / (self.epochs * self.batches), 1.0)
 
 
-class _ProgressCallback(trainer.keras.callbacks.Callback):
+class _ProgressCallback(keras.callbacks.Callback):
     """Copies Keras' progress into the job (under its lock) as batches and epochs end.
 
     images/second is measured over the last few batches of the current epoch (the speed
@@ -225,7 +227,8 @@ class TrainingJob:
                                          on_start=lambda run: self._update(run_dir=str(run.path)))
             self._update(state="stopped" if self._stop.is_set() else "finished",
                          eta_seconds=0.0, run_dir=str(run.path))
-        except Exception as error:  # The page shows the message; the server stays up.
+        # Any failure: the page shows the message; the server stays up.
+        except Exception as error:  # noqa: BLE001
             self._update(state="failed", error=f"{type(error).__name__}: {error}", eta_seconds=None)
         finally:
             with self._lock:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from cifar_core.backend import keras, tf
 from cifar_core.models import saving
 from cifar_core.training import runs, trainer
-from cifar_core.backend import keras, tf
 
 #: Seconds between status.json heartbeats during an epoch (mark_interrupted reads them).
 HEARTBEAT_SECONDS = 10.0
@@ -81,7 +81,8 @@ class TensorBoardScalars(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         values = [tf.compat.v1.Summary.Value(tag=f"epoch_{name}", simple_value=float(value))
-                  for name, value in (logs or {}).items() if np.isscalar(value) or np.ndim(value) == 0]
+                  for name, value in (logs or {}).items()
+                  if np.isscalar(value) or np.ndim(value) == 0]
         self._write(tf.compat.v1.Event(wall_time=time.time(), step=epoch + 1,
                                        summary=tf.compat.v1.Summary(value=values)))
 

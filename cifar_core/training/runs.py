@@ -174,7 +174,8 @@ class RunRecord:
 
     def filter_epochs(self):
         """Epoch numbers that have a filters/epoch_NNN.npy snapshot, in order."""
-        return sorted(int(path.stem.split("_")[1]) for path in (self.path / "filters").glob("epoch_*.npy")
+        return sorted(int(path.stem.split("_")[1])
+                      for path in (self.path / "filters").glob("epoch_*.npy")
                       if path.stem.split("_")[1].isdigit())
 
 

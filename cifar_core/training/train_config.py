@@ -21,7 +21,10 @@ FLIPS = ("random", "alternating")
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that decides a training run; validated on creation (ValueError names the field)."""
+    """Everything that decides a training run.
+
+    Validated on creation (ValueError names the field).
+    """
 
     model: str = "tiny"  # architecture name in contract.ARCHITECTURE_NAMES
     epochs: int = 1
@@ -39,7 +42,8 @@ class TrainConfig:
     # every other epoch, so no image is seen the same way round twice in a row.
     flip: str = "random"
     train_size: int | None = None  # training images used (a seeded random subset); None = all
-    validation_size: int = 1000  # test images evaluated after each epoch (as the notebook); 0 = none
+    # test images evaluated after each epoch (as the notebook); 0 = none
+    validation_size: int = 1000
     seed: int = 0  # initial weights, subset, shuffling and augmentation
     momentum: float = 0.9  # for "sgd" and "nesterov"
     warmup_epochs: float = 0.0  # for "warmup-cosine"

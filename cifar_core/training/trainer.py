@@ -81,7 +81,8 @@ def training_subset(config, data):
     images, labels = data.x_train, data.y_train
     if config.train_size is None or config.train_size >= len(images):
         return images, labels
-    chosen = np.sort(np.random.default_rng(config.seed).permutation(len(images))[:config.train_size])
+    chosen = np.sort(
+        np.random.default_rng(config.seed).permutation(len(images))[:config.train_size])
     return images[chosen], labels[chosen]
 
 
@@ -137,7 +138,8 @@ def evaluate_accuracy(model, images, labels, *, batch_size=500, flip_average=Fal
     (test-time augmentation); the app's pages do not, so reported accuracies do not either.
     """
     if len(images) != len(labels) or len(images) == 0:
-        raise ValueError(f"need as many labels as images (and some): {len(images)} vs {len(labels)}")
+        raise ValueError(f"need as many labels as images (and some): "
+                         f"{len(images)} vs {len(labels)}")
     images = np.asarray(images)
 
     # One compiled graph for every batch: op-by-op eager calls need the GIL between ops and

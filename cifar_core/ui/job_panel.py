@@ -29,7 +29,8 @@ def show_job(job_id, named, me):
     mine = registry.controls(job_id, me) if named else registry.owner(job_id) == me
     snapshot = job.snapshot()
     run_name = snapshot.run_dir.rsplit("/", 1)[-1] if snapshot.run_dir else "starting"
-    st.markdown(f"**{snapshot.config.model}** model · {recipes.recipe_of(snapshot.config.to_dict())}"
+    st.markdown(f"**{snapshot.config.model}** model · "
+                f"{recipes.recipe_of(snapshot.config.to_dict())}"
                 f" recipe · run `{run_name}`")
     st.progress(snapshot.fraction, text=jobs.progress_text(snapshot))
     if snapshot.training or snapshot.validation:
@@ -39,7 +40,8 @@ def show_job(job_id, named, me):
             st.button("Stop (keeps the model trained so far)", icon=":material/stop_circle:",
                       on_click=job.stop, disabled=job.stop_requested, key="stop")
         else:
-            st.info("Someone else started this run: you are watching it.", icon=":material/visibility:")
+            st.info("Someone else started this run: you are watching it.",
+                    icon=":material/visibility:")
     elif snapshot.state == "failed":
         st.error(f"The run failed: {snapshot.error}", icon=":material/error:")
     else:

@@ -66,7 +66,8 @@ def test_every_section_renders(app, model):
     assert "test #7: " in texts and "feature maps of conv1" in texts
     assert "filters of conv1" in texts and "conv1, untrained" in texts
     assert "The model's own activation" in app.success[0].value
-    assert [metric.label for metric in app.metric] == ["Output shape", "Parameters", "Receptive field"]
+    assert [metric.label for metric in app.metric] == ["Output shape", "Parameters",
+                                                       "Receptive field"]
     assert len(app.get("plotly_chart")) == 1  # the convolution step
 
 
@@ -86,7 +87,8 @@ def test_query_string_round_trips(app):
     app.run()
     check_ok(app)
     state = app.session_state
-    assert (state["model"], state["split"], state["index"], state["layer"]) == ("fast", "train", 123, "conv3")
+    assert ((state["model"], state["split"], state["index"], state["layer"])
+            == ("fast", "train", 123, "conv3"))
     assert (state["filter"], state["row"], state["col"], state["step_filter"]) == (5, 0, 30, 2)
     assert any(caption.startswith("train #123") for caption in captions(app))
     assert "row 0, column 30, filter 2" in app.success[0].value

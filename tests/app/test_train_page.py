@@ -13,9 +13,9 @@ from streamlit.testing.v1 import AppTest
 
 from cifar_core import data, ui
 from cifar_core.models import catalog
+from cifar_core.storage import PROJECT_ROOT
 from cifar_core.training import job_registry, runs, train_config
 from tests.app.polling import run_until
-from cifar_core.storage import PROJECT_ROOT
 
 PAGE = str(PROJECT_ROOT / "pages" / "train.py")
 TIMEOUT = 60
@@ -154,7 +154,8 @@ def test_delete_asks_first(tiny_dataset):
 
 def two_finished_runs():
     """Two stopped demo runs, the second newer (so the page shows it first)."""
-    first, second = runs.start_run(train_config.PRESETS["demo"]), runs.start_run(train_config.PRESETS["demo"])
+    first, second = (runs.start_run(train_config.PRESETS["demo"]),
+                     runs.start_run(train_config.PRESETS["demo"]))
     first.finish("stopped")
     second.finish("stopped")
     second.update(started=first.status["started"] + 1)
@@ -180,7 +181,8 @@ def test_malformed_links_show_the_page(tiny_dataset):
     app.query_params.update(job="no-such-job", runs="../etc,nope", preset="bogus")
     app.run()
     assert not app.exception
-    assert app.session_state["preset"] == "demo" and "Current run" not in [h.value for h in app.header]
+    assert (app.session_state["preset"] == "demo"
+            and "Current run" not in [h.value for h in app.header])
     assert list(history(app)["run"]) == [run.id]
 
 

@@ -5,8 +5,8 @@ import io
 
 import numpy as np
 import pytest
-from playwright.sync_api import expect
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests.e2e.browser import wait_for_script
 
@@ -42,7 +42,8 @@ def test_upload_shows_ten_probabilities_then_opens_in_layers(classify_url, page)
     assert len(bars["y"]) == 10
     assert sum(bars["x"]) == pytest.approx(1.0, abs=1e-3)
     expect(page.get_by_text("broken.jpg: ")).to_be_visible()
-    expect(page.get_by_text("From your picture to what the model sees: gradient.png")).to_be_visible()
+    expect(page.get_by_text(
+        "From your picture to what the model sees: gradient.png")).to_be_visible()
     expect(page.get_by_text("Your picture, 120 x 80")).to_be_visible()
 
     # The upload travels to the Layers page through session state (no URL holds the bytes).

@@ -8,8 +8,8 @@ import io
 import re
 
 import pytest
-from playwright.sync_api import expect
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests.e2e.browser import wait_for_script
 
@@ -37,7 +37,8 @@ def test_walk_the_layers_page(layers_url, page, tmp_path):
     open_view(page, f"{layers_url}?model=tiny&split=test&index=7&layer=conv2&filter=3")
     expect(page.get_by_text(re.compile(r"^test #7: \w+\. Each tile shows"))).to_be_visible()
     expect(page.get_by_text("All 32 feature maps of conv2")).to_be_visible()
-    expect(page.get_by_text("Filter 3 of conv2: one 3 x 3 slice per input channel (16)")).to_be_visible()
+    expect(page.get_by_text(
+        "Filter 3 of conv2: one 3 x 3 slice per input channel (16)")).to_be_visible()
 
     # The convolution by hand, at the top-left corner where the padding shows.
     row = page.get_by_label("Row (0-31)")
@@ -56,7 +57,8 @@ def test_walk_the_layers_page(layers_url, page, tmp_path):
     # The URL reproduces the view in a fresh tab.
     other = page.context.new_page()
     open_view(other, page.url)
-    expect(other.get_by_text("The model's own activation at row 0, column 12, filter 0")).to_be_visible()
+    expect(other.get_by_text(
+        "The model's own activation at row 0, column 12, filter 0")).to_be_visible()
     expect(other.get_by_text("All 32 feature maps of conv2")).to_be_visible()
 
     # An uploaded photo goes through the same network.

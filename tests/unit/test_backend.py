@@ -4,7 +4,6 @@
 import pytest
 
 
-
 @pytest.mark.parametrize("flags, gpus, expected", [
     ("fpu avx512f avx512_bf16 amx_tile", [], True),
     ("fpu avx2 amx_bf16", [], True),

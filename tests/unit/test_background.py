@@ -47,7 +47,8 @@ def test_a_failed_task_reports_its_error_and_runs_again_when_started():
     task = background.Task(work, total=1, name="flaky").start()
     assert task.join(timeout=10)
     snapshot = task.snapshot()
-    assert snapshot.state == "failed" and snapshot.error == "MemoryError: out of memory for a moment"
+    assert (snapshot.state == "failed"
+            and snapshot.error == "MemoryError: out of memory for a moment")
     assert task.start().join(timeout=10)  # "Try again"
     assert task.snapshot().state == "finished" and task.result == 42 and len(calls) == 2
     task.start().join(timeout=10)  # a done task is not run again

@@ -78,7 +78,8 @@ def test_train_then_evaluate_on_tiny_archive(tiny_archive, tmp_path, monkeypatch
         path, progress=progress, expected_counts=None, download=False))
     saved = tmp_path / "models" / "tiny.keras"
     argv = ["train", "--preset", "demo", "--epochs", "1", "--batch-size", "20",
-            "--augment", "--flip", "alternating", "--data", str(archive), "--runs-dir", str(tmp_path / "runs"), "--save", str(saved)]
+            "--augment", "--flip", "alternating", "--data", str(archive),
+            "--runs-dir", str(tmp_path / "runs"), "--save", str(saved)]
     assert cli.main(argv) == 0
     captured = capsys.readouterr()
     assert "test accuracy:" in captured.out

@@ -85,7 +85,8 @@ def _python_batch(rows, labels):
     (_python_batch(np.zeros((4, 3000), np.uint8), [0] * 4), r"wrong shape \(4, 3000\)"),
     (_python_batch(np.zeros((4, 3072), np.float32), [0] * 4), "must be a uint8 array, got float32"),
     (_python_batch([[0] * 3072], [0]), "must be a uint8 array, got list"),
-    (_python_batch(np.zeros((4, 3072), np.uint8), [0, 1, 2, 10]), r"labels out of range: found 0\.\.10"),
+    (_python_batch(np.zeros((4, 3072), np.uint8), [0, 1, 2, 10]),
+     r"labels out of range: found 0\.\.10"),
     (_python_batch(np.zeros((4, 3072), np.uint8), [0, -1, 2, 3]), "labels out of range"),
     (_python_batch(np.zeros((4, 3072), np.uint8), [0, 1, 2]), "3 labels for 4 images"),
     (_python_batch(np.zeros((4, 3072), np.uint8), ["a"] * 4), "labels must be a list of integers"),
@@ -114,7 +115,8 @@ def test_meta_files_must_list_the_official_class_names():
     good = pickle.dumps({b"label_names": [n.encode() for n in batches.CLASS_NAMES]}, protocol=2)
     assert batches.parse_python_meta(good, "batches.meta") == batches.CLASS_NAMES
     assert batches.parse_binary_meta(
-        ("\n".join(batches.CLASS_NAMES) + "\n\n").encode(), "batches.meta.txt") == batches.CLASS_NAMES
+        ("\n".join(batches.CLASS_NAMES) + "\n\n").encode(),
+        "batches.meta.txt") == batches.CLASS_NAMES
     swapped = pickle.dumps({b"label_names": [b"cat", b"airplane"]}, protocol=2)
     with pytest.raises(DatasetError, match="batches.meta: class names"):
         batches.parse_python_meta(swapped, "batches.meta")

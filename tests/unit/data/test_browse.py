@@ -25,7 +25,8 @@ def test_select_indices_rejects_unknown_classes(classes):
         browse.select_indices(LABELS, classes)
 
 
-@pytest.mark.parametrize("total, per_page, pages", [(0, 10, 1), (10, 10, 1), (11, 10, 2), (100, 9, 12)])
+@pytest.mark.parametrize("total, per_page, pages",
+                         [(0, 10, 1), (10, 10, 1), (11, 10, 2), (100, 9, 12)])
 def test_page_count(total, per_page, pages):
     assert browse.page_count(total, per_page) == pages
 

@@ -11,8 +11,7 @@ import io
 import numpy as np
 import pytest
 
-from cifar_core.data import cifar10
-from cifar_core.data import CLASS_NAMES, DatasetError
+from cifar_core.data import CLASS_NAMES, DatasetError, cifar10
 from tests import cifar_fixtures
 
 
@@ -25,7 +24,8 @@ def _load(path, tmp_path, **options):
 def test_loads_both_formats_from_archive_or_folder(tmp_path, fmt, as_folder):
     archive = tmp_path / f"cifar-10-{fmt}.tar.gz"
     x_train, y_train, x_test, y_test = cifar_fixtures.write_archive(archive, fmt=fmt, seed=3)
-    source = cifar_fixtures.extract_archive(archive, tmp_path / "extracted") if as_folder else archive
+    source = (cifar_fixtures.extract_archive(archive, tmp_path / "extracted") if as_folder
+              else archive)
     dataset = _load(source, tmp_path)
     np.testing.assert_array_equal(dataset.x_train, x_train)
     np.testing.assert_array_equal(dataset.y_train, y_train)
@@ -59,7 +59,8 @@ def test_split_returns_images_and_labels_and_rejects_other_names(tiny_archive, t
 
 
 def test_counts_are_checked_against_expected_counts(tiny_archive, tmp_path):
-    with pytest.raises(DatasetError, match="100 training and 20 test images, expected 50000 and 10000"):
+    with pytest.raises(DatasetError,
+                       match="100 training and 20 test images, expected 50000 and 10000"):
         cifar10.load_cifar10(tiny_archive[0], cache_dir=tmp_path / "cache")
     dataset = cifar10.load_cifar10(tiny_archive[0], cache_dir=tmp_path / "cache",
                                 expected_counts=(100, 20))
@@ -103,7 +104,8 @@ def _extract_to_keras(tmp_path, destination):
 
 
 def test_keras_target_folder_is_found_and_loaded(tmp_path, keras_datasets):
-    folder, (x_train, *_) = _extract_to_keras(tmp_path, keras_datasets / "cifar-10-batches-py-target")
+    folder, (x_train, *_) = _extract_to_keras(tmp_path,
+                                              keras_datasets / "cifar-10-batches-py-target")
     _extract_to_keras(tmp_path, keras_datasets)  # the older layout exists too but ranks lower
     assert cifar10.find_cifar10(cache_dir=tmp_path / "cache") == folder
     np.testing.assert_array_equal(_load(None, tmp_path).x_train, x_train)

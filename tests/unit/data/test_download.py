@@ -9,8 +9,7 @@ import http.server
 import numpy as np
 import pytest
 
-from cifar_core.data import cifar10
-from cifar_core.data import DatasetError
+from cifar_core.data import DatasetError, cifar10
 
 
 def _files_in(folder):

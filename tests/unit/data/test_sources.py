@@ -63,13 +63,16 @@ def _bad_rows(count=20, columns=3072, label=0):
     ("python", {"skip": ("data_batch_4",)}, None, "missing data_batch_4"),
     ("python", {"skip": ("batches.meta",)}, None, "missing batches.meta"),
     ("binary", {"skip": ("test_batch.bin",)}, None, "missing test_batch.bin"),
-    ("python", {"overrides": {"data_batch_2": cifar_fixtures.python_batch_bytes(*_bad_rows(columns=3000))}},
+    ("python",
+     {"overrides": {"data_batch_2": cifar_fixtures.python_batch_bytes(*_bad_rows(columns=3000))}},
      None, r"member cifar-10-batches-py/data_batch_2\): wrong shape \(20, 3000\)"),
-    ("python", {"overrides": {"test_batch": cifar_fixtures.python_batch_bytes(*_bad_rows(label=10))}},
+    ("python",
+     {"overrides": {"test_batch": cifar_fixtures.python_batch_bytes(*_bad_rows(label=10))}},
      None, r"member cifar-10-batches-py/test_batch\): labels out of range"),
     ("binary", {"overrides": {"data_batch_1.bin": b"\x00" * 3072}},
      None, r"data_batch_1\.bin\): wrong size 3072 bytes"),
-    ("binary", {"overrides": {"test_batch.bin": cifar_fixtures.binary_batch_bytes(*_bad_rows(label=11))}},
+    ("binary",
+     {"overrides": {"test_batch.bin": cifar_fixtures.binary_batch_bytes(*_bad_rows(label=11))}},
      None, r"test_batch\.bin\): labels out of range"),
     ("python", {}, _truncated, "truncated or corrupt archive"),
     ("binary", {}, _truncated, "truncated or corrupt archive"),
@@ -93,7 +96,8 @@ def test_malicious_pickle_in_archive_runs_nothing(tmp_path):
     archive = tmp_path / "evil.tar.gz"
     evil = cifar_fixtures.batch_calling("posix", "system", f"touch {marker}")
     cifar_fixtures.write_archive(archive, overrides={"data_batch_1": evil})
-    with pytest.raises(DatasetError, match=r"data_batch_1\): refused to unpickle global posix.system"):
+    with pytest.raises(DatasetError,
+                       match=r"data_batch_1\): refused to unpickle global posix.system"):
         _parse(archive)
     assert not marker.exists()
 
@@ -129,7 +133,8 @@ def _add_member(archive, name, payload=b"", kind=tarfile.REGTYPE, link=""):
 def test_suspicious_members_are_refused(tmp_path, name, message):
     archive = tmp_path / "odd.tar.gz"
     cifar_fixtures.write_archive(archive)
-    _add_member(archive, name, cifar_fixtures.binary_batch_bytes(*cifar_fixtures.random_batch(2, 0)))
+    _add_member(archive, name,
+                cifar_fixtures.binary_batch_bytes(*cifar_fixtures.random_batch(2, 0)))
     with pytest.raises(DatasetError, match=message):
         _parse(archive)
 

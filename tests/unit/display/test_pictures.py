@@ -6,7 +6,8 @@ from cifar_core.display import pictures
 
 def test_upscale_repeats_pixels():
     image = np.array([[1, 2], [3, 4]], dtype=np.uint8)
-    assert pictures.upscale(image, 2).tolist() == [[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 4, 4], [3, 3, 4, 4]]
+    assert pictures.upscale(image, 2).tolist() == [[1, 1, 2, 2], [1, 1, 2, 2],
+                                                   [3, 3, 4, 4], [3, 3, 4, 4]]
     with pytest.raises(ValueError, match="factor"):
         pictures.upscale(image, 0)
 

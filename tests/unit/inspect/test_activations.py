@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
+from cifar_core.backend import keras
 from cifar_core.display import pictures
 from cifar_core.inspect import activations
 from cifar_core.models import architectures, saving
-from cifar_core.backend import keras
 
 layers = keras.layers
 
@@ -85,7 +85,8 @@ def test_feature_map_mosaic_sorts_by_mean_and_tiles():
 
 def test_overview_strip_shows_the_image_then_the_strongest_maps(tiny_model, images):
     outputs = activations.extractor(tiny_model)(images[:1])
-    strip, shown = activations.overview_strip(images[0], outputs, ["conv1", "pool2"], tile_pixels=40)
+    strip, shown = activations.overview_strip(images[0], outputs, ["conv1", "pool2"],
+                                              tile_pixels=40)
     channel = int(np.argmax(outputs["conv1"][0].mean(axis=(0, 1))))
     assert shown[0] == ("conv1", channel) and shown[1][0] == "pool2"
     assert strip.shape == (40 + 18, 3 * 40 + 2 * 6, 3) and strip.dtype == np.uint8

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from cifar_core.backend import keras
 from cifar_core.inspect import convolution
 from cifar_core.models import architectures
-from cifar_core.backend import keras
 
 layers = keras.layers
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from cifar_core.data import CLASS_NAMES
 from cifar_core.inspect import inference
 from cifar_core.models import architectures, saving
-from cifar_core.data import CLASS_NAMES
 
 
 @pytest.fixture(scope="module")

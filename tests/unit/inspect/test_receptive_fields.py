@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from cifar_core.backend import keras
 from cifar_core.inspect import activations, receptive_fields
 from cifar_core.models import architectures
-from cifar_core.backend import keras
 
 layers = keras.layers
 
@@ -72,7 +72,8 @@ def test_field_geometry_of_the_tiny_model(tiny_model):
         "rescaling": (1, 1, 0.0), "conv1": (3, 1, 0.0), "pool1": (4, 2, 0.5),
         "conv2": (8, 2, 0.5), "pool2": (10, 4, 1.5)}
     assert receptive_fields.field_box((8, 2, 0.5), 5, 5, 32) == (7, 7, 14, 14)
-    assert receptive_fields.field_box((8, 2, 0.5), 0, 15, 32) == (0, 27, 4, 31)  # clipped at borders
+    # clipped at borders
+    assert receptive_fields.field_box((8, 2, 0.5), 0, 15, 32) == (0, 27, 4, 31)
 
 
 def test_effective_kernel_and_same_padding_count_dilation_and_stride():

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from cifar_core.models import architectures, saving
 from cifar_core.backend import keras
+from cifar_core.models import architectures, saving
 from cifar_core.storage import PROJECT_ROOT
 
 #: The seed notebook's model.summary(): (type, output shape, parameters), rescaling left out.
@@ -104,7 +104,10 @@ def test_the_shipped_models_are_there():
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[path.stem for path in SHIPPED])
 def test_shipped_model_matches_its_architecture(path):
-    """A shipped model has the current builder's weight shapes, so inference_copy and the pages agree."""
+    """A shipped model has the current builder's weight shapes.
+
+    That way inference_copy and the pages agree.
+    """
     card = json.loads(path.with_suffix(".json").read_text())
     model = saving.load_model(path)
     assert card["architecture"] == model.name

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from cifar_core.models import architectures, fast_init
 from cifar_core.backend import keras
+from cifar_core.models import architectures, fast_init
 
 
 def test_whitening_decorrelates_patches():

@@ -5,8 +5,9 @@ import zipfile
 
 import pytest
 
-from cifar_core.models import saving
 from cifar_core.backend import keras
+from cifar_core.models import saving
+
 
 def test_load_refuses_non_model_files(tmp_path):
     text = tmp_path / "notes.keras"

@@ -60,7 +60,8 @@ def test_each_pass_is_shuffled_anew_and_reproducibly():
     def orders(seed):
         dataset = input_pipeline.make_dataset(images, np.zeros(20, np.int64), 20, shuffle=True,
                                               seed=seed, epochs=3)
-        return [tuple(batch.max(axis=(1, 2, 3)).astype(int)) for batch, _ in dataset.as_numpy_iterator()]
+        return [tuple(batch.max(axis=(1, 2, 3)).astype(int))
+                for batch, _ in dataset.as_numpy_iterator()]
 
     first = orders(1)
     assert len(set(first)) == 3  # three different orders

@@ -8,10 +8,11 @@ import sys
 import numpy as np
 import pytest
 
+from cifar_core.backend import keras
 from cifar_core.display import plots
 from cifar_core.training import jobs, recording, runs
-from cifar_core.backend import keras
 from tests.unit.training.doubles import TINY, PauseAtBatch, PauseAtEpochEnd
+
 
 class FailAtBatch(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):

@@ -17,7 +17,8 @@ def test_config_from_form_explains_every_bad_field():
     with pytest.raises(ValueError, match="schedule"):
         recipes.config_from_form("demo", {"schedule": "constant"})
     assert recipes.config_from_form("demo", {"train_size": 0})[0].train_size is None  # 0 = all
-    assert recipes.form_values("fast")["train_size"] == 0 and recipes.form_values("demo")["epochs"] == 3
+    assert (recipes.form_values("fast")["train_size"] == 0
+            and recipes.form_values("demo")["epochs"] == 3)
 
 
 @pytest.mark.parametrize("call", [lambda: recipes.form_values("bogus"),

@@ -5,9 +5,9 @@ import threading
 import numpy as np
 import pytest
 
+from cifar_core.backend import keras
 from cifar_core.models import saving
 from cifar_core.training import recording, runs, train_config
-from cifar_core.backend import keras
 from tests.unit.training.doubles import random_dataset
 
 

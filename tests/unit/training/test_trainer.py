@@ -5,9 +5,9 @@ import dataclasses
 import numpy as np
 import pytest
 
+from cifar_core.backend import keras
 from cifar_core.models import architectures, saving
 from cifar_core.training import train_config, trainer
-from cifar_core.backend import keras
 from tests.unit.training.doubles import random_dataset
 
 
@@ -80,7 +80,8 @@ def test_mixed_precision_training_saves_float32_model(tmp_path):
     assert reloaded.get_layer("conv1").compute_dtype == "float32"
     images = random_dataset().x_test.astype("float32")
     assert dataclasses.is_dataclass(result)
-    accuracy = trainer.evaluate_accuracy(reloaded, images, random_dataset().y_test, flip_average=True)
+    accuracy = trainer.evaluate_accuracy(reloaded, images, random_dataset().y_test,
+                                         flip_average=True)
     assert 0.0 <= accuracy <= 1.0
 
 
