@@ -92,7 +92,7 @@ chosen = 0
 if len(uploads) > 1:
     table = inference.results_table([upload.name for upload in uploads], probabilities[0],
                                     CLASS_NAMES)
-    st.subheader(f"{len(uploads)} images classified by {entries[0].label}")
+    st.header(f"{len(uploads)} images classified by {entries[0].label}")
     confidence = st.column_config.ProgressColumn("confidence", format="percent",
                                                  min_value=0.0, max_value=1.0)
     st.dataframe(table, hide_index=True, column_config={"confidence": confidence})
@@ -105,17 +105,18 @@ upload = uploads[chosen]
 steps = upload.steps
 
 # --- what the model is given ---------------------------------------------------------
-st.subheader(f"From your picture to what the model sees: {upload.name}")
+st.header(f"From your picture to what the model sees: {upload.name}")
 original, square, small = st.columns(3)
 original.image(steps.original, caption=f"Your picture, {steps.original.width} x "
-               f"{steps.original.height}", width="stretch")
+               f"{steps.original.height}", width="stretch", alt=f"{upload.name} as uploaded")
 square.image(steps.square, caption=f"Square by {mode}, {steps.square.width} x "
-             f"{steps.square.height}", width="stretch")
-small.image(pictures.upscale(steps.model_input, 8),
-            caption="32 x 32: what the model sees (each square is one pixel)", width="stretch")
+             f"{steps.square.height}", width="stretch", alt=f"{upload.name} made square")
+small.image(pictures.upscale(steps.model_input, 8), width="stretch",
+            caption="32 x 32: what the model sees (each square is one pixel)",
+            alt=f"{upload.name} shrunk to 32 x 32 pixels")
 
 # --- what each model thinks, and where it looked: one row per model ----------------------
-st.subheader("What the model thinks, and where it looked")
+st.header("What the model thinks, and where it looked")
 for position, (entry, model, model_probabilities) in enumerate(zip(entries, loaded, probabilities)):
     scores = model_probabilities[chosen]  # (10,)
     class_index = int(scores.argmax()) if explain == TOP_PREDICTION else CLASS_NAMES.index(explain)
@@ -134,10 +135,12 @@ for position, (entry, model, model_probabilities) in enumerate(zip(entries, load
     seen.image(pictures.heat_map_overlay(pictures.upscale(steps.model_input, 8),
                                       photos.map_to_original(heat, (256, 256))),
                caption=f"{method} for “{CLASS_NAMES[class_index]}” on the 32 x 32 input "
-               "(red: most evidence)", width="stretch")
+               "(red: most evidence)", width="stretch",
+               alt=f"{method} heat map of {entry.label} for {CLASS_NAMES[class_index]}")
     photo.image(pictures.heat_map_overlay(np.asarray(steps.original),
                                        photos.map_to_original(heat, steps.original.size, mode)),
-                caption="The same over your picture (dimmed: cropped away)", width="stretch")
+                caption="The same over your picture (dimmed: cropped away)", width="stretch",
+                alt=f"The same heat map over {upload.name}")
 
 # --- deeper: the Layers page takes the upload through session state ---------------------
 if st.button("Open this image in the Layers page", icon=":material/layers:"):

@@ -119,9 +119,11 @@ channel = middle.radio("Channel", pictures.CHANNEL_NAMES, horizontal=True, key="
 left.image(pictures.outline(pictures.upscale(image, 8), row * 8, column * 8, region_size * 8,
                             width=2),
            caption=f"#{choice}: {names[labels[choice]]} (8x, yellow box = region)",
+           alt=f"{split} image {choice}, a {names[labels[choice]]}, enlarged 8 times",
            output_format="PNG")
 right.image(pictures.mosaic(pictures.channel_images(image), 3, gap=4, scale=4),
             caption="The three colour channels the network receives: red, green, blue",
+            alt=f"The red, green and blue channels of {split} image {choice} in grey",
             output_format="PNG")
 
 block = image[row:row + region_size, column:column + region_size,

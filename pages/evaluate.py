@@ -92,7 +92,7 @@ if second:
     metrics[2].metric(f"Test accuracy of {compare_key}", f"{second.accuracy:.1%}")
 
 # --- confusion matrix, per-class table, chosen cell -----------------------------------
-st.subheader("Which classes does it confuse?")
+st.header("Which classes does it confuse?")
 matrix_area, table_area = st.columns([3, 2])
 cell_row = st.columns([1, 1, 2])
 default_true, default_predicted = evaluation.most_confused(confusion)
@@ -132,14 +132,14 @@ cell_row[2].markdown(f"**{len(cell):,}** test images of **{names[true_class]}** 
                      f"**{names[predicted_class]}**, the most confident first.")
 gallery(cell, result.probabilities, entry.key, "No test image falls in this cell.")
 
-st.subheader("The worst mistakes over the whole test set")
+st.header("The worst mistakes over the whole test set")
 st.caption("The highest loss: images where the model gave the true class the least probability.")
 gallery(evaluation.top_losses(labels, result.probabilities, GALLERY_SIZE), result.probabilities,
         entry.key, "No test images.")
 
 # --- two models side by side ---------------------------------------------------------
 if second:
-    st.subheader(f"{entry.key} against {compare_key}")
+    st.header(f"{entry.key} against {compare_key}")
     accuracies = pd.DataFrame({entry.key: report["recall"],
                                compare_key: evaluation.class_report(second.confusion(len(names)),
                                                                     names)["recall"]})

@@ -13,7 +13,7 @@ st.markdown(
     "things — airplane, automobile, bird, cat, deer, dog, frog, horse, ship and truck."
 )
 
-st.subheader("What a CNN does")
+st.header("What a CNN does")
 st.markdown(
     "A **convolution** slides a small filter (for example 3 x 3 pixels x 3 colours) over "
     "the image and, at every position, multiplies the pixels under it by the filter's "
@@ -22,7 +22,7 @@ st.markdown(
     "blobs to wheels, ears and wings, and finally to a probability for each class."
 )
 
-st.subheader("The way through")
+st.header("The way through")
 steps = [
     ("pages/dataset.py", "Dataset", "browse the images and zoom into one down to its pixels."),
     ("pages/layers.py", "Layers", "follow one image through every convolution layer."),
@@ -36,7 +36,7 @@ for path, title, text in steps:
     except StreamlitPageNotFoundError:
         pass  # That page is not part of this version of the app.
 
-st.subheader("Status")
+st.header("Status")
 found, message = ui.dataset_status()
 (st.success if found else st.warning)(message, icon=":material/dataset:")
 models = catalog.available_models()

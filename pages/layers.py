@@ -49,7 +49,9 @@ stages = activations.stage_layer_names(model)
 strip, shown = activations.overview_strip(image, outputs, stages)
 best = int(np.argmax(probabilities))
 ui.show_picture(st, strip, f"{image_caption}. Each tile shows the strongest feature "
-                f"map of that layer (yellow = high activation); the network says {names[best]}.")
+                f"map of that layer (yellow = high activation); the network says {names[best]}.",
+                alt=f"{image_caption} and, after it, the strongest feature map of each of "
+                f"{len(shown)} layers")
 ranking = pd.DataFrame({"class": names, "probability": probabilities}).sort_values(
     "probability", ascending=False)
 st.dataframe(ranking, hide_index=True, width=480, column_config={
@@ -76,7 +78,8 @@ stats[2].metric("Receptive field", f"{field} x {field} pixels")
 picture, order = activations.feature_map_mosaic(maps, per_map=per_map, sort_by_mean=by_mean)
 strongest = ", ".join(map(str, order[:6]))
 ui.show_picture(st, picture, f"All {maps.shape[-1]} feature maps of {layer}"
-                + (f" (strongest first: {strongest}, ...)" if by_mean else ""))
+                + (f" (strongest first: {strongest}, ...)" if by_mean else ""),
+                alt=f"Mosaic of the {maps.shape[-1]} feature maps of {layer} for {image_caption}")
 kernel, _ = activations.kernel_and_bias(model, layer)
 picture, caption = activations.filters_picture(kernel, filter_index, name=layer)
 ui.show_picture(st, picture, caption)
@@ -97,7 +100,8 @@ def convolution_section(model, image):
     picture, padding = convolution.patch_picture(image, step)
     left, right = st.columns([1, 3])
     ui.show_picture(left, picture, "The patch under the filter (yellow)"
-                    + (", black = zero padding" if padding else ""))
+                    + (", black = zero padding" if padding else ""),
+                    alt=f"The image with the patch at row {row}, column {column} outlined")
     right.plotly_chart(plots.convolution_figure(step.patch, step.kernel, step.products,
                                                 inside=step.inside), key="convolution")
     st.markdown(step.arithmetic())
@@ -122,10 +126,12 @@ for side, name, network in ((sides[0], "trained", model), (sides[1], "untrained"
                                                 sort_by_mean=by_mean, tile_pixels=64)
     chance = result["probabilities"][0]
     ui.show_picture(side, picture,
-                    f"{layer}, {name}: says {names[int(np.argmax(chance))]} ({chance.max():.0%})")
+                    f"{layer}, {name}: says {names[int(np.argmax(chance))]} ({chance.max():.0%})",
+                    alt=f"The {layer} feature maps of the {name} network for {image_caption}")
     first_filters = pictures.rgb_filter_images(activations.kernel_and_bias(network, "conv1")[0])
     ui.show_picture(side, pictures.mosaic(first_filters, 12, gap=3, scale=10),
-                    f"conv1 filters, {name}")
+                    f"conv1 filters, {name}",
+                    alt=f"The {len(first_filters)} conv1 filters of the {name} network, as colours")
 
 # --- top-activating test images ------------------------------------------------------------
 st.header(f"Test images that excite {layer} filter {filter_index} most")
@@ -146,4 +152,5 @@ if peaks is not None:
     picture = top_activations.top_images_picture(model, layer, peaks[layer], filter_index,
                                                  test_images, test_labels, names)
     ui.show_picture(st, picture, "Highest peak activation first (the number is the peak); the "
-                    "yellow box is the part of the image the filter sees where it fires most")
+                    "yellow box is the part of the image the filter sees where it fires most",
+                    alt=f"The test images that excite {layer} filter {filter_index} most")

@@ -112,7 +112,8 @@ if epochs:
                              help="Epoch 0 is the random start: watch noise turn into edge "
                                   "and colour detectors.")
     st.image(run_history.filter_mosaic(record, epoch),
-             caption="The filters of conv1, each stretched to its own range")
+             caption="The filters of conv1, each stretched to its own range",
+             alt=f"The conv1 filters of run {record.id} after epoch {epoch}")
 st.markdown("Open this run in TensorBoard:")
 st.code(f"tensorboard --logdir {record.path / 'tensorboard'}", language="bash")
 

@@ -35,25 +35,25 @@ def _png_data_uri(image):
     return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
 
 
-def class_counts_figure(counts):
+def class_counts_figure(counts, *, title="Images per class in each split"):
     """Grouped bar chart of images per class; ``counts`` is a DataFrame class x split."""
     figure = go.Figure()
     for split in counts.columns:
         figure.add_bar(name=split, x=list(counts.index), y=counts[split].tolist(),
                        text=counts[split].tolist(), textposition="outside")
-    figure.update_layout(barmode="group", height=380, margin=dict(t=30, b=10, l=10, r=10),
-                         yaxis_title="images", legend_title_text="split")
+    figure.update_layout(barmode="group", height=380, margin=dict(t=50, b=10, l=10, r=10),
+                         title=title, yaxis_title="images", legend_title_text="split")
     return figure
 
 
-def histogram_figure(image):
+def histogram_figure(image, *, title="How often each pixel value occurs, per colour channel"):
     """Histogram of pixel values 0-255 for each RGB channel of one image."""
     figure = go.Figure()
     for channel, name in enumerate(CHANNEL_NAMES):
         counts = np.bincount(np.asarray(image)[:, :, channel].ravel(), minlength=256)
         figure.add_bar(x=np.arange(256), y=counts, name=name, marker_color=name, opacity=0.55)
-    figure.update_layout(barmode="overlay", bargap=0, height=260,
-                         margin=dict(t=10, b=10, l=10, r=10),
+    figure.update_layout(barmode="overlay", bargap=0, height=290, title=title,
+                         margin=dict(t=40, b=10, l=10, r=10),
                          xaxis_title="pixel value (0-255)", yaxis_title="pixels")
     return figure
 
@@ -81,7 +81,7 @@ _CURVE_STYLES = {"train": dict(mode="lines", dash="solid"),
                  "validation": dict(mode="lines+markers", dash="dash")}
 
 
-def training_curves_figure(curves, *, height=340):
+def training_curves_figure(curves, *, height=360, title="Loss and accuracy, epoch by epoch"):
     """Loss (left) and accuracy (right) against epochs, one colour per run.
 
     ``curves`` is a DataFrame with columns run, split ("train" or "validation"), epoch
@@ -111,7 +111,7 @@ def training_curves_figure(curves, *, height=340):
                                   "<extra>" + str(run) + "</extra>"), row=1, col=column)
     figure.update_xaxes(title_text="epoch", rangemode="tozero")
     figure.update_yaxes(range=[0, 1], tickformat=".0%", row=1, col=2)  # loss: autorange
-    figure.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
+    figure.update_layout(height=height, margin=dict(l=10, r=10, t=70, b=10), title=title,
                          legend=dict(orientation="h", y=-0.25), uirevision="training-curves")
     return figure
 
@@ -177,11 +177,14 @@ def convolution_figure(patch, kernel, products, *, inside=None, channel_names=CH
     return figure
 
 
-def confusion_matrix_figure(confusion, class_names, *, selected=None, height=560):
+def confusion_matrix_figure(confusion, class_names, *, selected=None, height=640,
+                            title="Confusion matrix: true class (rows), predicted (columns)"):
     """Heat map of a confusion matrix (rows true, columns predicted), counts written in cells.
 
-    Hits (the diagonal) are green and mistakes red on their own scale, so a mistake of 40
-    images stands out next to hits of 900. ``selected`` = (true, predicted) gets a frame.
+    Hits (the diagonal) are blue and mistakes orange on their own scale, so a mistake of 40
+    images stands out next to hits of 900; blue and orange stay apart for colour-blind
+    viewers, and the counts in the cells carry the meaning in greyscale too.
+    ``selected`` = (true, predicted) gets a thick black frame.
     Plotly heat maps send no selection events to Streamlit (streamlit#8760), so each cell
     also holds an invisible square marker with ``customdata`` [true, predicted, count] that
     a click selects.
@@ -194,7 +197,7 @@ def confusion_matrix_figure(confusion, class_names, *, selected=None, height=560
     hits = np.where(np.eye(classes, dtype=bool), confusion, np.nan)
     mistakes = np.where(np.eye(classes, dtype=bool), np.nan, confusion)
     figure = go.Figure()
-    for values, colorscale in ((hits, "Greens"), (mistakes, "Reds")):
+    for values, colorscale in ((hits, "Blues"), (mistakes, "Oranges")):
         text = np.where(np.isnan(values), "", np.nan_to_num(values).astype(np.int64).astype(str))
         figure.add_trace(go.Heatmap(
             z=values, x=names, y=names, text=text, texttemplate="%{text}",
@@ -211,16 +214,18 @@ def confusion_matrix_figure(confusion, class_names, *, selected=None, height=560
         true_class, predicted_class = selected
         figure.add_shape(type="rect", x0=predicted_class - 0.5, x1=predicted_class + 0.5,
                          y0=true_class - 0.5, y1=true_class + 0.5,
-                         line=dict(color="#1f6feb", width=4))
+                         line=dict(color="black", width=4))
     figure.update_layout(
-        height=height, margin=dict(t=10, b=10, l=10, r=10), clickmode="event+select",
+        # The title sits above the class names and "predicted class" (the x axis is on top).
+        height=height, margin=dict(t=140, b=10, l=10, r=10), clickmode="event+select",
+        title=dict(text=title, y=0.99, yanchor="top", x=0, xanchor="left"),
         dragmode=False, plot_bgcolor="white",
         xaxis=dict(title="predicted class", side="top", tickangle=-30, fixedrange=True),
         yaxis=dict(title="true class", autorange="reversed", fixedrange=True))
     return figure
 
 
-def class_accuracy_figure(accuracies):
+def class_accuracy_figure(accuracies, *, title="Accuracy per class (recall)"):
     """Grouped bars of accuracy per class; ``accuracies`` is a DataFrame class x model (0-1)."""
     figure = go.Figure()
     for model in accuracies.columns:
@@ -228,7 +233,8 @@ def class_accuracy_figure(accuracies):
         figure.add_bar(name=str(model), x=list(accuracies.index), y=values.tolist(),
                        text=[f"{value:.0%}" for value in values], textposition="outside",
                        hovertemplate="%{x}: %{y:.1%}<extra>" + str(model) + "</extra>")
-    figure.update_layout(barmode="group", height=380, margin=dict(t=30, b=10, l=10, r=10),
+    figure.update_layout(barmode="group", height=400, margin=dict(t=70, b=10, l=10, r=10),
+                         title=title,
                          yaxis=dict(title="accuracy (recall)", range=[0, 1.1], tickformat=".0%"),
                          legend=dict(orientation="h", y=1.12))
     return figure

@@ -11,6 +11,8 @@ import sys
 import time
 import urllib.request
 
+from pathlib import Path
+
 from cifar_core.storage import PROJECT_ROOT
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -19,6 +21,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
     "--disable-dev-shm-usage",
 ]
+#: axe-core's browser build, installed from npm by .ci/run (never downloaded by a test).
+AXE_CORE = Path(os.environ.get("AXE_CORE_PATH") or Path.home() / ".cache" / "cifar10-explorer"
+                / "axe" / "node_modules" / "axe-core" / "axe.min.js")
 #: The selector that says Streamlit finished running the page's script.
 SCRIPT_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
@@ -72,3 +77,24 @@ class AppServer:
 def wait_for_script(page, timeout=60_000):
     """Wait until Streamlit has finished running the page's script."""
     page.wait_for_selector(SCRIPT_DONE, timeout=timeout)
+
+
+def axe_violations(page, impacts=("critical", "serious")):
+    """axe-core's WCAG violations of the page as it is now, of the given impacts: a list of
+    (rule id, help text, [target selector, HTML]) to print when a test fails."""
+    page.add_script_tag(path=str(AXE_CORE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [(violation["id"], violation["help"],
+             [(node["target"], node["html"][:200]) for node in violation["nodes"]])
+            for violation in result["violations"] if violation["impact"] in impacts]
+
+
+def tab_to(page, description, matches, presses=200):
+    """Press Tab until the focused element satisfies ``matches`` (a JavaScript predicate on
+    ``document.activeElement``): proof that a keyboard user can reach it."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"() => {{ const element = document.activeElement; "
+                         f"return Boolean(element && ({matches})(element)); }}"):
+            return
+    raise AssertionError(f"{description} cannot be reached with the Tab key")

@@ -35,3 +35,27 @@ def test_clickable_image_figure_reports_customdata():
     assert picture.source.startswith("data:image/png;base64,")
     assert list(markers.customdata) == [7, 9] and figure.layout.clickmode == "event+select"
     assert figure.layout.width == 60 and figure.layout.height == 40
+
+
+@pytest.mark.parametrize("make", [
+    lambda: plots.class_counts_figure(pd.DataFrame({"train": [5, 5], "test": [1, 1]},
+                                                   index=["cat", "dog"])),
+    lambda: plots.histogram_figure(np.zeros((4, 4, 3), np.uint8)),
+    lambda: plots.training_curves_figure(pd.DataFrame(
+        {"run": ["a"], "split": ["train"], "epoch": [1.0], "loss": [2.0], "accuracy": [0.1]})),
+    lambda: plots.confusion_matrix_figure(np.eye(10, dtype=int), [str(n) for n in range(10)]),
+    lambda: plots.class_accuracy_figure(pd.DataFrame({"seed": [0.5, 0.7]}, index=["cat", "dog"])),
+], ids=["class counts", "histogram", "training curves", "confusion matrix", "class accuracy"])
+def test_every_chart_has_a_title_for_people_who_cannot_see_it(make):
+    assert make().layout.title.text
+
+
+def test_confusion_colours_stay_apart_for_colour_blind_viewers_and_counts_are_written():
+    confusion = np.array([[9, 1], [2, 8]])
+    figure = plots.confusion_matrix_figure(confusion, ["cat", "dog"], selected=(1, 0))
+    hits, mistakes = figure.data[0], figure.data[1]
+    # Blue against orange, not green against red; every cell shows its count as text.
+    assert hits.colorscale[-1][1] != mistakes.colorscale[-1][1]
+    assert "rgb(8,48,107)" in str(hits.colorscale) and "rgb(127,39,4)" in str(mistakes.colorscale)
+    assert hits.text[0][0] == "9" and mistakes.text[1][0] == "2"
+    assert figure.layout.shapes[0].line.color == "black"
