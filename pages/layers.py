@@ -31,7 +31,7 @@ data = ui.dataset()
 names = data.class_names
 top = st.columns([2.4, 1.9, 1.5, 1.6, 1.6, 1.3], vertical_alignment="bottom")
 with top[0]:
-    entry = ui.model_picker()
+    entry = ui.model_picker(default="seed")  # the notebook's CNN: 3 x 3 filters, ReLU
 try:
     model = ui.model(entry.path)
 except (saving.ModelError, OSError) as error:

@@ -26,9 +26,11 @@ def model(path):
     return _load_model(str(path), path.stat().st_mtime_ns)
 
 
-def model_picker(label="Model", *, key="model"):
+def model_picker(label="Model", *, key="model", default=None):
     """A selectbox over every available model, kept in the query string under ``key``.
 
+    It starts on the model named ``default`` where that one exists (the Layers page opens
+    on ``seed``, whose 3 x 3 ReLU convolutions the page explains best), else on the first.
     Where no model exists yet, explains how to get one and stops the page.
     """
     use_app_navigation()
@@ -39,7 +41,7 @@ def model_picker(label="Model", *, key="model"):
         st.stop()
     keys = [entry.key for entry in entries]
     by_key = {entry.key: entry for entry in entries}
-    on_change = url_state(key, keys[0], options=keys)
+    on_change = url_state(key, default if default in by_key else keys[0], options=keys)
     chosen = st.selectbox(label, keys, key=key, format_func=lambda k: by_key[k].label,
                           on_change=on_change)
     return by_key[chosen]

@@ -81,6 +81,17 @@ def test_deeper_layer_shows_filters_per_input_channel(app):
     assert app.metric[0].value == "16 x 16 x 64" and app.metric[2].value == "14 x 14 pixels"
 
 
+def test_opens_on_the_seed_network_when_the_link_names_no_model(app):
+    """The notebook's CNN (3 x 3 filters, ReLU) is what the convolution section explains
+    best, so it is the default even where another model comes first in the catalogue."""
+    from cifar_core.models import catalog
+
+    assert catalog.available_models()[0].key != "seed"  # the default is a choice, not luck
+    app.run()
+    check_ok(app)
+    assert app.session_state["model"] == "seed" and app.query_params["model"] == "seed"
+
+
 def test_query_string_round_trips(app):
     app.query_params.update(model="fast", split="train", index="123", layer="conv3", filter="5",
                             row="0", col="30", step_filter="2")
