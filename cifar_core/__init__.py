@@ -11,8 +11,9 @@ The rooms (each subpackage's ``__init__`` lists its modules and public names):
 - ``inspect/``   activations, receptive fields, the convolution by hand, top-activating
                  images, predictions with Grad-CAM and saliency, test-set evaluation.
 - ``display/``   arrays into pictures and Plotly figures, durations into words.
+- ``teaching/``  lessons for a class: their files, steps and deep links, checked.
 - ``ui/``        the only place that imports Streamlit: URL state, cached loaders, pickers,
-                 task and job panels.
+                 task and job panels, the lesson panel, projector mode.
 
 Foundations beside them: ``backend`` (the one module that imports TensorFlow/Keras, after
 setting its CPU options), ``storage`` (atomic writes, checked caches, the project root),

@@ -7,6 +7,8 @@
 - ``picture_display``: NumPy pictures shown as lossless PNGs.
 - ``task_panel``, ``job_panel``: progress of background work (page tasks, training runs).
 - ``image_picker``: the Layers page's image: dataset index, random pick, or an upload.
+- ``lesson_panel``: the Lessons page: the lesson chooser, a step with its view, problems.
+- ``projector``: projector mode (``?present=1``), large text for the back row; app.py's.
 
 Pages write ``from cifar_core import ui`` and call the helpers below; the panels and the
 image picker are imported by the pages that use them (they pull in more).
@@ -15,8 +17,10 @@ image picker are imported by the pages that use them (they pull in more).
 from cifar_core.ui.dataset_panel import dataset, dataset_status
 from cifar_core.ui.model_picker import model, model_picker
 from cifar_core.ui.picture_display import show_picture
+from cifar_core.ui.projector import projector_mode
 from cifar_core.ui.runtime import use_app_navigation
 from cifar_core.ui.url_state import query_value, set_query, url_number, url_state
 
-__all__ = ["dataset", "dataset_status", "model", "model_picker", "query_value",
-           "set_query", "show_picture", "url_number", "url_state", "use_app_navigation"]
+__all__ = ["dataset", "dataset_status", "model", "model_picker", "projector_mode",
+           "query_value", "set_query", "show_picture", "url_number", "url_state",
+           "use_app_navigation"]

@@ -12,6 +12,7 @@ import re
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.e2e.browser import AXE_CORE, axe_violations, tab_to, wait_for_script
@@ -116,10 +117,16 @@ def test_choose_an_image_and_a_layer_by_keyboard(app, page):
 def test_upload_a_file_by_keyboard(app, page):
     page.goto(f"{app}/classify")
     wait_for_script(page)
-    tab_to(page, "the upload button", "e => e.tagName === 'BUTTON' && "
-           "e.closest('[data-testid=\"stFileUploader\"]') !== null")
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Enter")
+    page.wait_for_timeout(1500)  # a page still settling can swap the button under the focus
+    for attempt in range(3):  # Enter on a button replaced by a late rerun opens nothing
+        tab_to(page, "the upload button", "e => e.tagName === 'BUTTON' && "
+               "e.closest('[data-testid=\"stFileUploader\"]') !== null")
+        try:
+            with page.expect_file_chooser(timeout=10_000) as chooser:
+                page.keyboard.press("Enter")
+            break
+        except PlaywrightTimeout:
+            assert attempt < 2, "Enter on the focused upload button never opened a file chooser"
     chooser.value.set_files({"name": "gradient.png", "mimeType": "image/png",
                              "buffer": png_bytes()})
     page.get_by_text("What the model thinks, and where it looked").wait_for(timeout=120_000)

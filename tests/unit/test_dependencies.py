@@ -2,9 +2,10 @@
 
 - Streamlit is imported only by ``cifar_core/ui/`` (plus ``app.py`` and ``pages/``).
 - TensorFlow and Keras are imported only by ``cifar_core/backend.py``; pages never touch them.
-- The data layer, run folders, configs, the model catalogue, storage and the display
-  helpers import no TensorFlow at all, so the Home and Dataset pages, the run history and
-  ``--help`` answer without its seconds-long import (checked in a fresh interpreter).
+- The data layer, run folders, configs, the model catalogue, storage, the display
+  helpers and the lessons (``teaching``) import no TensorFlow at all, so the Home, Dataset
+  and Lessons pages, the run history and ``--help`` answer without its seconds-long import
+  (checked in a fresh interpreter).
 """
 
 import ast
@@ -28,6 +29,8 @@ WITHOUT_TENSORFLOW = [
     "cifar_core.training.recipes", "cifar_core.training.run_history",
     "cifar_core.inspect", "cifar_core.display.pictures", "cifar_core.display.plots",
     "cifar_core.display.text", "cifar_core.ui",
+    "cifar_core.teaching", "cifar_core.teaching.lessons", "cifar_core.teaching.views",
+    "cifar_core.teaching.page_parameters", "cifar_core.teaching.model_files",
 ]
 
 
@@ -100,7 +103,7 @@ def test_no_module_outside_ui_pulls_in_streamlit():
     assert loaded_after_importing(names, ["streamlit"]) == "[]"
 
 
-@pytest.mark.parametrize("package", ["data", "models", "training", "inspect"])
+@pytest.mark.parametrize("package", ["data", "models", "training", "inspect", "teaching"])
 def test_every_public_name_of_a_subpackage_resolves(package):
     import importlib
 
