@@ -50,6 +50,11 @@ def url_state(key, default, *, options=None, cast=str, to_text=str):
     if key not in st.session_state or stale or (
             key in st.query_params and st.session_state[key] != wanted):
         st.session_state[key] = wanted
+    else:
+        # Assert the value again through the Session State API: pages share some keys
+        # (Dataset's and Layers' "split"), and a value the other page's widget left would
+        # be ignored by this page's widget, which would then show nothing chosen.
+        st.session_state[key] = st.session_state[key]
     set_query(**{key: to_text(st.session_state[key])})
     return lambda: _store_in_query(key, to_text)
 

@@ -113,3 +113,18 @@ def test_download_button_fetches_the_archive_with_progress(archive_server, tmp_p
     assert not app.exception
     assert (cache / "cifar-10-python.tar.gz").read_bytes() == archive_server["httpd"].payload
     assert "cifar-10-python.tar.gz" in app.error[0].value and "expected 50000" in app.error[0].value
+
+
+def test_the_split_chosen_on_layers_stays_chosen_on_dataset(real_cifar_path, models_dir):
+    """Both pages keep the split under the key "split": coming from Layers, the Dataset
+    page shows that split chosen and uses it (it had shown neither pill chosen)."""
+    app = AppTest.from_file(APP_PATH, default_timeout=TIMEOUT)
+    app.switch_page("pages/layers.py")
+    app.query_params.update(model="tiny", split="test")
+    app.run()
+    assert not app.exception and app.session_state["split"] == "test"
+    app.switch_page("pages/dataset.py")
+    app.run()
+    assert not app.exception
+    assert app.button_group(key="split").value == "test"
+    assert "10,000 test images match" in grid_caption(app)
