@@ -98,7 +98,13 @@ def load_arrays(path, *, key=""):
     is ever loaded), or was saved for another key.
     """
     try:
-        with np.load(path, allow_pickle=False) as stored:
+        stored = np.load(path, allow_pickle=False)
+    except NPZ_READ_ERRORS:
+        return None
+    if not isinstance(stored, np.lib.npyio.NpzFile):  # a lone .npy array in its place
+        return None
+    try:
+        with stored:
             if KEY_FIELD not in stored.files or str(stored[KEY_FIELD]) != key:
                 return None
             return {name: stored[name] for name in stored.files if name != KEY_FIELD}

@@ -217,7 +217,10 @@ def load_cached(model_path, labels, dataset_source):
         stored = storage.load_arrays(path, key=key)
         if stored is None or "probabilities" not in stored:
             continue  # Missing, stale or corrupt (e.g. half-copied): recompute.
-        probabilities = stored["probabilities"].astype(np.float32)
+        try:
+            probabilities = stored["probabilities"].astype(np.float32)
+        except (ValueError, TypeError):  # not numbers: a tampered file
+            continue
         if probabilities.shape != (len(labels), 10) or not np.isfinite(probabilities).all():
             continue
         probabilities.setflags(write=False)

@@ -39,7 +39,7 @@ MAX_LESSON_BYTES = 256 * 1024
 NOT_LESSONS = {"readme.md"}
 
 _ORDER_PREFIX = re.compile(r"^\d+[-_]")  # "01-pixels" -> key "pixels"
-_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # keys go into URLs: ?lesson=pixels
+_KEY = re.compile(r"[a-z0-9][a-z0-9_-]*")  # keys go into URLs: ?lesson=pixels (fullmatch)
 _FIELD = re.compile(r"^([A-Za-z][\w-]*)\s*:\s*(.*)$")
 _DURATION = re.compile(r"^\d+(\s*[-–]\s*\d+)?\s*(min|mins|minutes)?$", re.IGNORECASE)
 _STEP_HEADING = re.compile(r"^##(?!#)\s*(.*?)\s*#*\s*$")
@@ -247,7 +247,7 @@ def load_lessons(directory=None, facts=None):
             if path.stat().st_size > MAX_LESSON_BYTES:
                 raise LessonError(f"the file is larger than {MAX_LESSON_BYTES // 1024} KB")
             key = lesson_key(path)
-            if not _KEY.match(key):
+            if not _KEY.fullmatch(key):
                 raise LessonError(f"its name gives the key {key!r}; name lesson files with "
                                   "lower-case letters, digits and '-', e.g. 05-pooling.md")
             if any(lesson.key == key for lesson in lessons):

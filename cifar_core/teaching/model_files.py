@@ -48,12 +48,15 @@ class LayerInfo:
         return self.kind == "Conv2D"
 
 
+def _positive_int(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
 def _pair(value):
-    """(2, 2) from 2 or [2, 2]; None for anything else."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    """(2, 2) from 2 or [2, 2] (sizes and strides: at least 1); None for anything else."""
+    if _positive_int(value):
         return (value, value)
-    if isinstance(value, (list, tuple)) and len(value) == 2 and all(
-            isinstance(item, int) and not isinstance(item, bool) for item in value):
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(map(_positive_int, value)):
         return tuple(value)
     return None
 
@@ -92,10 +95,12 @@ def _cached_layers(path_text, modification_time, size):
                 raise ModelFileError(f"{path}: its {CONFIG_MEMBER} is {member.file_size:,} "
                                      "bytes, too large for a model description")
             config = json.loads(archive.read(member).decode("utf-8"))
-    except (OSError, zipfile.BadZipFile, UnicodeDecodeError, ValueError) as error:
+    except (OSError, zipfile.BadZipFile, UnicodeDecodeError, ValueError,
+            RecursionError) as error:  # RecursionError: JSON nested thousands deep
         # A truncated or tampered archive, a file that is not a zip, config.json not JSON.
         raise ModelFileError(f"{path} is not a readable .keras file: {error}") from None
-    entries = (config.get("config") or {}).get("layers") if isinstance(config, dict) else None
+    inner = config.get("config") if isinstance(config, dict) else None
+    entries = inner.get("layers") if isinstance(inner, dict) else None
     if not isinstance(entries, list) or not entries:
         raise ModelFileError(f"{path}: {CONFIG_MEMBER} lists no layers (not a functional "
                              "Keras model)")

@@ -32,6 +32,9 @@ def test_a_deep_link_in_projector_mode(app_url, page):
     expect(page.get_by_test_id("stSidebarNav")).to_be_in_viewport()
 
     open_layers(page, app_url + LAYERS_VIEW + "&present=1")
+    # The style arrives with the page's first run; wait until the browser has applied it.
+    page.wait_for_function("() => parseFloat(getComputedStyle(document.documentElement)"
+                           ".fontSize) > 16", timeout=30_000)
     projected = font_size(page.get_by_text(BODY_TEXT))
     assert projected >= 1.3 * normal, (normal, projected)
     # The same view: test image 7 at conv3 of the seed network.

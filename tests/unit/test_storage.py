@@ -99,3 +99,10 @@ def test_a_cache_carrying_a_pickle_is_refused_without_running_it(tmp_path):
     np.savez(path, cache_key=np.array("k"), conv1=payload)  # object arrays are pickled
     assert storage.load_arrays(path, key="k") is None
     assert not created.exists()
+
+
+def test_a_lone_npy_array_in_place_of_a_cache_reads_as_a_miss(tmp_path):
+    path = tmp_path / "peaks.npz"
+    with open(path, "wb") as handle:
+        np.save(handle, np.ones(3))  # a .npy, not an .npz archive
+    assert storage.load_arrays(path, key="k") is None

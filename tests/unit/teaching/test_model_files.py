@@ -65,8 +65,12 @@ def zip_without_config(path):
     (lambda path: write_keras(path, config={"config": {"layers": []}}), "lists no layers"),
     (lambda path: write_keras(path, [{"class_name": "Conv2D"}]), "without a name or class"),
     (lambda path: write_keras(path, [layer(3, "Dense")]), "without a name or class"),
+    (lambda path: write_keras(path, config={"config": [1]}), "lists no layers"),
+    (lambda path: write_keras(path, config="[" * 100_000 + "]" * 100_000),
+     "not a readable .keras file"),
 ], ids=["missing", "not-a-zip", "truncated-zip", "no-config", "config-not-json",
-        "config-not-an-object", "no-layers", "layer-without-config", "name-not-text"])
+        "config-not-an-object", "no-layers", "layer-without-config", "name-not-text",
+        "inner-config-not-an-object", "json-nested-too-deep"])
 def test_a_bad_file_raises_model_file_error_naming_it(tmp_path, make, message):
     path = make(tmp_path / "broken.keras")
     with pytest.raises(model_files.ModelFileError, match=message) as raised:
@@ -93,3 +97,13 @@ def test_output_size_follows_tensorflow(kernel, padding, strides, size):
 
 def test_output_size_of_a_layer_that_is_not_a_conv_is_none():
     assert model_files.output_size(model_files.LayerInfo("pool1", "MaxPooling2D")) is None
+
+
+def test_a_stride_or_kernel_below_one_is_not_taken_as_a_size(tmp_path):
+    """A tampered file with strides 0 must not reach the output-size arithmetic (a division
+    by zero on the Lessons page): such a layer has no usable geometry."""
+    path = write_keras(tmp_path / "odd.keras", [conv("conv1", 8, strides=0),
+                                                conv("conv2", 8, kernel=-3)])
+    first, second = model_files.conv_layers(path)
+    assert first.strides is None and second.kernel_size is None
+    assert model_files.output_size(first) is None and model_files.output_size(second) is None
