@@ -36,7 +36,8 @@ def load_preset():
 
 
 with st.expander("New run", expanded=not registry.running(), icon=":material/play_arrow:"):
-    keep_preset = ui.url_state("preset", "demo", options=list(train_config.PRESETS))
+    keep_preset = ui.url_state("preset", train_config.DEFAULT_PRESET,
+                               options=list(train_config.PRESETS))
     st.selectbox("Recipe", list(train_config.PRESETS), key="preset",
                  on_change=lambda: (keep_preset(), load_preset()),
                  help="\n".join(f"- {train_config.describe(name)}"

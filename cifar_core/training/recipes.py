@@ -52,14 +52,16 @@ def recipe_of(config):
     """The preset a run's config (a dict) came from: "demo", "fast (changed)" or "custom".
 
     The Train page's form changes only ``FORM_FIELDS``, so the other fields identify the
-    preset it started from.
+    preset it started from. Presets that differ only in form fields (``minute`` is
+    ``fast-small`` with fewer epochs) are told apart by an exact match first.
     """
     # A field missing from a run written before the field existed had its default value.
     config = {**train_config.TrainConfig().to_dict(), **config}
     for name, preset in train_config.PRESETS.items():
-        fields = preset.to_dict()
-        if all(config.get(key) == value for key, value in fields.items()
+        if all(config.get(key) == value for key, value in preset.to_dict().items()):
+            return name
+    for name, preset in train_config.PRESETS.items():
+        if all(config.get(key) == value for key, value in preset.to_dict().items()
                if key not in FORM_FIELDS):
-            same = all(config.get(key) == fields[key] for key in FORM_FIELDS)
-            return name if same else f"{name} (changed)"
+            return f"{name} (changed)"
     return "custom"

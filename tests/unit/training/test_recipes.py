@@ -36,3 +36,12 @@ def test_recipe_names():
     # A run recorded before TrainConfig had a field had that field's default.
     older = {key: value for key, value in demo.to_dict().items() if key != "flip"}
     assert recipes.recipe_of(older) == "demo"
+
+
+def test_presets_that_differ_only_in_form_fields_keep_their_names():
+    """minute is fast-small with two epochs: each run is named for its own preset."""
+    minute, small = train_config.PRESETS["minute"], train_config.PRESETS["fast-small"]
+    assert recipes.recipe_of(minute.to_dict()) == "minute"
+    assert recipes.recipe_of(small.to_dict()) == "fast-small"
+    assert recipes.recipe_of(dataclasses.replace(small, epochs=7).to_dict()) == \
+        "fast-small (changed)"
