@@ -12,7 +12,14 @@ import pytest
 from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, AppServer
 from tests.paths import real_dataset_path
 
-pytestmark = pytest.mark.e2e
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test in this folder ``e2e`` (a conftest's ``pytestmark`` marks nothing),
+    so ``pytest -m "not e2e"`` runs the rest without a browser."""
+    folder = Path(__file__).parent
+    for item in items:
+        if Path(item.fspath).is_relative_to(folder):
+            item.add_marker(pytest.mark.e2e)
 
 
 def pytest_configure(config):
