@@ -5,20 +5,26 @@ calls Streamlit) and reads ``snapshot()``, a frozen ``TaskSnapshot``, from a fra
 ``TaskRegistry`` shares tasks between sessions by key, so a model's test set is processed
 once, whoever asks first. Training jobs speak the same words (``training.jobs``): a
 snapshot with a ``state``, ``done`` once it ended, and a ``fraction`` for the progress bar.
+A task can be stopped: its next progress report ends the work, and starting it again
+begins afresh.
 """
 
 import dataclasses
 import threading
 
 #: States in which a task has ended (its thread is gone).
-DONE_STATES = ("finished", "failed")
+DONE_STATES = ("finished", "failed", "stopped")
+
+
+class Stopped(Exception):  # noqa: N818 -- it names what happened, like StopIteration
+    """Raised inside a task's work by its progress report once ``stop()`` was asked."""
 
 
 @dataclasses.dataclass(frozen=True)
 class TaskSnapshot:
     """A task's progress at one moment, safe to read anywhere."""
 
-    state: str  # "waiting", "running", "finished" or "failed"
+    state: str  # "waiting", "running", "finished", "failed" or "stopped"
     completed: int  # items (images) processed so far
     total: int  # items in all
     error: str | None = None  # "ErrorType: message" once failed
@@ -37,15 +43,17 @@ class TaskSnapshot:
 class Task:
     """``work(progress)`` in a daemon thread; ``progress(stage, completed, total)`` reports.
 
-    ``result`` holds what ``work`` returned once the state is "finished". Starting a failed
-    task runs it again (a "Try again" button); starting a running or finished one does
-    nothing.
+    ``result`` holds what ``work`` returned once the state is "finished". ``stop()`` makes
+    the next ``progress`` call raise ``Stopped``, so work ends within one report (work that
+    must stop quickly reports often). Starting a failed or stopped task runs it again (a
+    "Try again" button); starting a running or finished one does nothing.
     """
 
     def __init__(self, work, total, name):
         self._work, self._name = work, name
         self._lock = threading.Lock()
         self._thread = None
+        self._stop = threading.Event()
         self._snapshot = TaskSnapshot("waiting", 0, total)
         self.result = None
 
@@ -56,18 +64,28 @@ class Task:
     def start(self):
         """Start the work unless it is running or finished; returns self."""
         with self._lock:
-            if self._thread is None or self._snapshot.state == "failed":
+            if self._thread is None or self._snapshot.state in ("failed", "stopped"):
+                self._stop.clear()
                 self._snapshot = dataclasses.replace(self._snapshot, state="running", error=None)
                 self._thread = threading.Thread(target=self._run, daemon=True, name=self._name)
                 self._thread.start()
         return self
 
+    def stop(self):
+        """Ask running work to end at its next progress report (state "stopped")."""
+        self._stop.set()
+
     def _progress(self, stage, completed, total):
+        if self._stop.is_set():
+            raise Stopped(f"stopped at {completed} of {total}")
         self._update(completed=completed, total=total)
 
     def _run(self):
         try:
             result = self._work(self._progress)
+        except Stopped:
+            self._update(state="stopped")
+            return
         # Any failure is reported on the page instead of killing the thread.
         except Exception as error:  # noqa: BLE001
             self._update(state="failed", error=f"{type(error).__name__}: {error}")

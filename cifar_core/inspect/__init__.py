@@ -4,6 +4,7 @@ well, and why.
 - ``activations``: the feature-map extractor, the layer table, feature-map and filter pictures.
 - ``receptive_fields``: which input pixels an output sees; TensorFlow's 'same' padding.
 - ``convolution``: one conv1 output recomputed by hand and checked against the model.
+- ``model_cache``: results computed from a model file, kept on disk until the file changes.
 - ``top_activations``: the test images that excite each filter most, cached on disk.
 - ``inference``: predictions, top-k, Grad-CAM and saliency.
 - ``evaluation``: test-set metrics and galleries of mistakes, cached on disk.

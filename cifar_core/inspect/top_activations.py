@@ -8,17 +8,15 @@ The table is saved in the cache folder under a key of the model file's path, siz
 modification time and of the images, so it is recomputed only when either changes.
 """
 
-import hashlib
-import zlib
-from pathlib import Path
-
 import numpy as np
 
-from cifar_core import background, data, storage
+from cifar_core import background
 from cifar_core.backend import keras, tf
 from cifar_core.display import pictures
-from cifar_core.inspect import activations, receptive_fields
+from cifar_core.inspect import activations, model_cache, receptive_fields
 
+#: The cache folder's name for peak tables.
+CACHE_KIND = "top-activations"
 #: Images per forward pass: big enough to amortise call overhead, small enough for RAM.
 BATCH_SIZE = 500
 
@@ -65,20 +63,6 @@ def top_images(peaks, filter_index, count=16):
     return indices, column[indices]
 
 
-_IMAGE_KEYS = {}
-
-
-def _images_key(images):
-    """Shape and CRC-32 of the images, remembered per array (30 MB take ~20 ms to hash)."""
-    remembered = _IMAGE_KEYS.get(id(images))
-    if remembered is None or remembered[0] is not images:
-        remembered = (images, f"{images.shape}:{zlib.crc32(np.ascontiguousarray(images)):08x}")
-        if len(_IMAGE_KEYS) > 8:
-            _IMAGE_KEYS.clear()
-        _IMAGE_KEYS[id(images)] = remembered
-    return remembered[1]
-
-
 def peak_boxes(model, layer, positions, image_side=32):
     """(top, left, bottom, right) input boxes for flat peak ``positions`` of a layer."""
     geometry = receptive_fields.field_geometry(model)[layer]
@@ -114,28 +98,14 @@ def top_images_picture(model, layer, peaks, filter_index, images, labels, class_
 
 def cache_path(model_path, images):
     """Where the peaks of the model at ``model_path`` over ``images`` are stored."""
-    model_path = Path(model_path).resolve()
-    status = model_path.stat()
-    images_key = _images_key(images)
-    key = f"{model_path}:{status.st_size}:{status.st_mtime_ns}:{images_key}"
-    digest = hashlib.sha1(key.encode()).hexdigest()[:16]
-    return data.cache_dir() / "top-activations" / f"{model_path.stem}-{digest}.npz"
+    return model_cache.cache_file(CACHE_KIND, model_path, model_cache.images_key(images))
 
 
 def load_or_compute(model, model_path, images, *, progress=None):
     """Peaks read from the cache folder, or computed and saved there (atomically)."""
-    path = cache_path(model_path, images)
-    # The file's name holds its key; a missing or damaged file (which would otherwise fail
-    # every retry) reads as None and is recomputed.
-    peaks = storage.load_arrays(path)
-    if peaks is not None:
-        return peaks
-    peaks = peak_activations(model, images, progress=progress)
-    try:
-        storage.save_arrays(path, peaks)
-    except OSError:
-        pass  # A read-only cache only costs recomputation next time.
-    return peaks
+    return model_cache.cached_arrays(
+        CACHE_KIND, model_path, lambda: peak_activations(model, images, progress=progress),
+        model_cache.images_key(images))
 
 
 def peak_task(model, model_path, images):

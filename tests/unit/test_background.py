@@ -97,3 +97,27 @@ def test_a_snapshot_is_frozen_and_says_how_far_the_task_got():
     assert background.TaskSnapshot("waiting", 0, 0).fraction == 0.0  # total not known yet
     with pytest.raises(dataclasses.FrozenInstanceError):
         snapshot.state = "finished"
+
+
+def test_a_stopped_task_ends_at_its_next_report_and_starts_afresh():
+    reported, release = threading.Event(), threading.Event()
+    runs = []
+
+    def work(progress):
+        runs.append(1)
+        progress("step", 1, 3)
+        reported.set()
+        release.wait(10)
+        progress("step", 2, 3)  # raises Stopped once stop() was asked
+        return "done"
+
+    task = background.Task(work, total=3, name="stoppable").start()
+    assert reported.wait(10)
+    task.stop()
+    release.set()
+    assert task.join(timeout=10)
+    snapshot = task.snapshot()
+    assert snapshot.state == "stopped" and snapshot.done and snapshot.completed == 1
+    assert task.result is None
+    assert task.start().join(timeout=10)  # "Start again" runs the work from the start
+    assert task.snapshot().state == "finished" and task.result == "done" and len(runs) == 2

@@ -27,8 +27,8 @@ WITHOUT_TENSORFLOW = [
     "cifar_core.models", "cifar_core.models.contract", "cifar_core.models.catalog",
     "cifar_core.training", "cifar_core.training.train_config", "cifar_core.training.runs",
     "cifar_core.training.recipes", "cifar_core.training.run_history",
-    "cifar_core.inspect", "cifar_core.display.pictures", "cifar_core.display.plots",
-    "cifar_core.display.text", "cifar_core.ui",
+    "cifar_core.inspect", "cifar_core.inspect.model_cache", "cifar_core.display.pictures",
+    "cifar_core.display.plots", "cifar_core.display.text", "cifar_core.ui",
     "cifar_core.teaching", "cifar_core.teaching.lessons", "cifar_core.teaching.views",
     "cifar_core.teaching.page_parameters", "cifar_core.teaching.model_files",
 ]
