@@ -8,11 +8,12 @@ from cifar_core import ui
 from cifar_core.data import CLASS_NAMES, photos
 from cifar_core.display import pictures, plots
 from cifar_core.inspect import inference
-from cifar_core.models import architectures, saving
+from cifar_core.models import saving
+from cifar_core.ui import attribution_panel
 
 TOP_PREDICTION = "top"  # "explain whichever class the model ranks first"
 EXPLAIN_CHOICES = (TOP_PREDICTION,) + CLASS_NAMES
-HEAT_MAPS = ("Grad-CAM", "Saliency")
+HEAT_MAPS = ("Grad-CAM", "Saliency", "Occlusion", "SmoothGrad", "Integrated Gradients")
 
 
 @st.cache_resource(max_entries=4, ttl=900, show_spinner="Decoding your images...")
@@ -52,9 +53,11 @@ mode = controls[1].segmented_control(
     on_change=ui.url_state("square", "crop", options=photos.SQUARE_MODES)) or "crop"
 k = controls[2].slider("Classes to show", 1, len(CLASS_NAMES), key="k",
                        on_change=ui.url_state("k", 5, options=range(1, 11), cast=int))
-method = controls[3].segmented_control(
+method = controls[3].selectbox(
     "Heat map", HEAT_MAPS, key="heat",
-    on_change=ui.url_state("heat", HEAT_MAPS[0], options=HEAT_MAPS)) or HEAT_MAPS[0]
+    on_change=ui.url_state("heat", HEAT_MAPS[0], options=HEAT_MAPS))
+method_options = attribution_panel.method_controls(controls[3], method)
+sanity = attribution_panel.sanity_toggle(controls[3])
 explain = controls[3].selectbox(
     "Explain the class", EXPLAIN_CHOICES, key="explain",
     format_func=lambda choice: "its top prediction" if choice == TOP_PREDICTION else choice,
@@ -125,13 +128,12 @@ for position, (entry, model, model_probabilities) in enumerate(zip(entries, load
         st.plotly_chart(plots.top_k_figure(inference.top_k(scores, k, CLASS_NAMES),
                                            title=entry.label, highlight=CLASS_NAMES[class_index]),
                         key=f"top_k_{position}")
-        if method == "Grad-CAM":
-            layer = st.selectbox("Grad-CAM layer", architectures.conv_layer_names(model)[::-1],
-                                 key=f"layer_{position}", help="Later layers see whole objects; "
-                                 "earlier ones see edges and colours, at finer resolution.")
-            heat = inference.grad_cam(model, steps.model_input, class_index, layer)
-        else:
-            heat = inference.saliency(model, steps.model_input, class_index)
+        options = attribution_panel.layer_options(model, method, method_options, position)
+        heat = None if options is None else attribution_panel.result(
+            "map", model, entry.path, steps.model_input, class_index, method, options,
+            position=position)
+    if heat is None:
+        continue
     seen.image(pictures.heat_map_overlay(pictures.upscale(steps.model_input, 8),
                                       photos.map_to_original(heat, (256, 256))),
                caption=f"{method} for “{CLASS_NAMES[class_index]}” on the 32 x 32 input "
@@ -141,6 +143,9 @@ for position, (entry, model, model_probabilities) in enumerate(zip(entries, load
                                        photos.map_to_original(heat, steps.original.size, mode)),
                 caption="The same over your picture (dimmed: cropped away)", width="stretch",
                 alt=f"The same heat map over {upload.name}")
+    if sanity:
+        attribution_panel.sanity_row(model, entry.label, entry.path, steps.model_input,
+                                     class_index, method, options, position=position)
 
 # --- deeper: the Layers page takes the upload through session state ---------------------
 if st.button("Open this image in the Layers page", icon=":material/layers:"):

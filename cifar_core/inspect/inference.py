@@ -26,7 +26,7 @@ _CLASS_SPEC = tf.TensorSpec((), tf.int32)
 _COMPILED = weakref.WeakKeyDictionary()
 
 
-def _compiled(model, key, build):
+def compiled(model, key, build):
     """The function ``build(model)`` made for ``model`` under ``key``, built once."""
     functions = _COMPILED.setdefault(model, {})
     if key not in functions:
@@ -34,7 +34,7 @@ def _compiled(model, key, build):
     return functions[key]
 
 
-def _as_batch(images):
+def as_batch(images):
     """Images uint8 (32, 32, 3) or (N, 32, 32, 3) as a float32 batch (N, 32, 32, 3)."""
     images = np.asarray(images)
     if images.shape == IMAGE_SHAPE:
@@ -55,8 +55,8 @@ def _build_predict(model):
 
 def predict(model, images):
     """Class probabilities float32 (N, 10) for uint8 images (N, 32, 32, 3) or one (32, 32, 3)."""
-    forward = _compiled(model, "predict", _build_predict)
-    return forward(tf.constant(_as_batch(images))).numpy()
+    forward = compiled(model, "predict", _build_predict)
+    return forward(tf.constant(as_batch(images))).numpy()
 
 
 def top_k(probabilities, k, class_names):
@@ -83,27 +83,32 @@ def results_table(names, probabilities, class_names):
     })
 
 
-def _class_scores(model, layer_names=()):
-    """A function (image) -> (outputs of ``layer_names``, class scores before the softmax).
+def class_scores(model, layer_names=()):
+    """A function (images) -> (outputs of ``layer_names``, class scores before the softmax).
 
-    Grad-CAM and saliency differentiate the class's logit, not its probability: a
-    confident softmax has almost no gradient left. Our models end either in a softmax
-    ``Activation`` (its input is the logits) or a softmax ``Dense`` (logits recomputed).
+    Grad-CAM, saliency, the attributions and feature visualisation differentiate the
+    class's logit, not its probability: a confident softmax has almost no gradient left.
+    A model ending in a softmax ``Activation`` gives its input (the logits); one ending in
+    a softmax ``Dense`` has its logits recomputed; any other last layer's output is taken
+    as the scores themselves.
     """
-    output_layer = model.get_layer("probabilities")
+    last = model.layers[-1]
+    softmax = getattr(last, "activation", None) is keras.activations.softmax
+    dense_softmax = softmax and isinstance(last, keras.layers.Dense)
+    head = last.input if softmax else last.output
     features_model = keras.Model(
-        model.inputs, [model.get_layer(name).output for name in layer_names] + [output_layer.input])
+        model.inputs, [model.get_layer(name).output for name in layer_names] + [head])
 
-    def scores(image):
-        results = features_model(image, training=False)
+    def scores(images):
+        results = features_model(images, training=False)
         if not isinstance(results, (list, tuple)):
             results = [results]  # Keras returns a lone output bare, not in a list
-        *outputs, last = results
-        if isinstance(output_layer, keras.layers.Dense):
-            last = tf.matmul(last, output_layer.kernel)  # (1, features) -> (1, 10)
-            if output_layer.use_bias:
-                last = last + output_layer.bias
-        return outputs, last
+        *outputs, last_output = results
+        if dense_softmax:
+            last_output = tf.matmul(last_output, last.kernel)  # (N, features) -> (N, 10)
+            if last.use_bias:
+                last_output = last_output + last.bias
+        return outputs, last_output
 
     return scores
 
@@ -131,7 +136,7 @@ def activated_output(model, conv_name):
 
 
 def _build_grad_cam(model, layer_name):
-    scores = _class_scores(model, [activated_output(model, layer_name)])
+    scores = class_scores(model, [activated_output(model, layer_name)])
 
     @tf.function(input_signature=[_IMAGE_SPEC, _CLASS_SPEC])
     def grad_cam_map(image, class_index):
@@ -146,7 +151,7 @@ def _build_grad_cam(model, layer_name):
     return grad_cam_map
 
 
-def _check_class(class_index):
+def check_class(class_index):
     if int(class_index) != class_index or not 0 <= class_index < contract.NUM_CLASSES:
         raise ValueError(f"class_index must be an integer 0-9, got {class_index!r}")
     return int(class_index)
@@ -171,14 +176,14 @@ def grad_cam(model, image, class_index, layer_name=None):
     if layer_name not in architectures.conv_layer_names(model):
         raise ValueError(f"layer_name must be one of {architectures.conv_layer_names(model)}, "
                          f"got {layer_name!r}")
-    grad_cam_map = _compiled(model, ("grad_cam", layer_name),
+    grad_cam_map = compiled(model, ("grad_cam", layer_name),
                              lambda model: _build_grad_cam(model, layer_name))
-    heat = grad_cam_map(tf.constant(_as_batch(image)[:1]), tf.constant(_check_class(class_index)))
+    heat = grad_cam_map(tf.constant(as_batch(image)[:1]), tf.constant(check_class(class_index)))
     return _normalised(heat)
 
 
 def _build_saliency(model):
-    scores = _class_scores(model)
+    scores = class_scores(model)
 
     @tf.function(input_signature=[_IMAGE_SPEC, _CLASS_SPEC])
     def saliency_map(image, class_index):
@@ -194,7 +199,7 @@ def _build_saliency(model):
 
 def saliency(model, image, class_index):
     """Saliency map float32 (32, 32) in 0..1: how much each pixel sways the class's logit."""
-    saliency_map = _compiled(model, "saliency", _build_saliency)
-    heat = saliency_map(tf.constant(_as_batch(image)[:1]), tf.constant(_check_class(class_index)))
+    saliency_map = compiled(model, "saliency", _build_saliency)
+    heat = saliency_map(tf.constant(as_batch(image)[:1]), tf.constant(check_class(class_index)))
     return _normalised(heat)
 
