@@ -13,6 +13,7 @@ from cifar_core.display import pictures, plots
 from cifar_core.inspect import activations, convolution, top_activations
 from cifar_core.models import architectures, saving
 from cifar_core.ui import image_picker, task_panel
+from cifar_core.ui.feature_visualisation_panel import feature_visualisation_section
 
 
 @st.cache_resource(show_spinner="Building an untrained copy of the network...")
@@ -154,3 +155,7 @@ if peaks is not None:
     ui.show_picture(st, picture, "Highest peak activation first (the number is the peak); the "
                     "yellow box is the part of the image the filter sees where it fires most",
                     alt=f"The test images that excite {layer} filter {filter_index} most")
+
+# --- what a filter wants to see -----------------------------------------------------------
+feature_visualisation_section(model, entry.path, layer, filter_index, test_images, test_labels,
+                              names)
