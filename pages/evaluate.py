@@ -1,18 +1,15 @@
 """Evaluate: test accuracy, confusion matrix and the mistakes, each linked to the Layers page."""
 
-from urllib.parse import urlencode
-
 import pandas as pd
 import streamlit as st
 
 from cifar_core import ui
-from cifar_core.display import pictures, plots
+from cifar_core.display import plots
 from cifar_core.inspect import evaluation
 from cifar_core.models import catalog
-from cifar_core.ui import task_panel
+from cifar_core.ui import embedding_panel, image_gallery, label_issues_panel, task_panel
 
-GALLERY_SIZE = 24  # images per gallery: three rows of eight
-GALLERY_COLUMNS = 8
+GALLERY_SIZE = image_gallery.GALLERY_SIZE  # images per gallery: three rows of eight
 
 data = ui.dataset()
 names = data.class_names
@@ -45,27 +42,9 @@ def evaluate(entry):
     return result  # Finished, but no cache folder was writable.
 
 
-def layers_link(model_key, index):
-    """A link relative to this page, so it also works under a server.baseUrlPath."""
-    return "layers?" + urlencode({"model": model_key, "split": "test", "index": int(index)})
-
-
 def gallery(indices, probabilities, model_key, empty_message):
     """The first images of ``indices`` as a grid: true -> predicted class and confidence."""
-    if len(indices) == 0:
-        st.info(empty_message)
-        return
-    for position, index in enumerate(indices[:GALLERY_SIZE]):
-        if position % GALLERY_COLUMNS == 0:
-            row = st.columns(GALLERY_COLUMNS)  # a fresh row keeps rows aligned as captions wrap
-        predicted = int(probabilities[index].argmax())
-        true_name, predicted_name = names[labels[index]], names[predicted]
-        caption = (f"{true_name} → {predicted_name} " if predicted != labels[index]
-                   else f"{true_name} ✓ ") + f"{probabilities[index, predicted]:.0%}"
-        row[position % GALLERY_COLUMNS].image(
-            pictures.upscale(images[index], 3), caption=caption, link=layers_link(model_key, index),
-            alt=f"Test image {index}: a {true_name}, predicted {predicted_name}",
-            width=3 * 32, output_format="PNG")  # shown at its own size in PNG: crisp pixels
+    image_gallery.gallery(images, labels, names, indices, probabilities, model_key, empty_message)
 
 
 # --- which models ----------------------------------------------------------------------
@@ -137,6 +116,8 @@ st.caption("The highest loss: images where the model gave the true class the lea
 gallery(evaluation.top_losses(labels, result.probabilities, GALLERY_SIZE), result.probabilities,
         entry.key, "No test images.")
 
+embedding_panel.embedding_section(entry, images, labels, result.probabilities, names)
+
 # --- two models side by side ---------------------------------------------------------
 if second:
     st.header(f"{entry.key} against {compare_key}")
@@ -153,3 +134,6 @@ if second:
     with second_only:
         gallery(evaluation.right_and_wrong(labels, second.probabilities, result.probabilities),
                 result.probabilities, entry.key, "No such image.")
+
+# --- which labels look wrong -----------------------------------------------------------
+label_issues_panel.label_issues_section(images, labels, names, result.probabilities, entry.key)
