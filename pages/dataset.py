@@ -6,6 +6,7 @@ import streamlit as st
 from cifar_core import ui
 from cifar_core.data import browse
 from cifar_core.display import pictures, plots
+from cifar_core.ui import augmentation_panel
 
 data = ui.dataset()
 names = data.class_names
@@ -140,6 +141,9 @@ st.code(f"x_{split}[{choice}].shape   # {image.shape}: height, width, channels\n
         f"{image.max() / 255:.3f}",
         language="python")
 st.plotly_chart(plots.histogram_figure(image), key="histogram")
+
+# --- what augmentation does (TensorFlow only once asked for) ---------------------------
+augmentation_panel.augmentation_section(image, f"{split} image {choice}, a {names[labels[choice]]}")
 
 # --- class statistics -------------------------------------------------------------------
 st.header("Images per class")

@@ -28,17 +28,52 @@ def augment_batch(images, seed=None, mirror=None):
     images: float32 (batch, 32, 32, 3). ``mirror`` (bool, (batch,)) says which images to
     flip; None flips each with probability 1/2. The translation crops a 32x32 window out
     of the reflect-padded 36x36 batch with ``crop_and_resize`` at integer offsets, so no
-    pixel is interpolated; it runs batched inside the tf.data graph.
+    pixel is interpolated; it runs batched inside the tf.data graph. ``seed`` (an int)
+    makes the draws stateless: the same seed, the same flips and shifts, whatever ran
+    before (the Dataset page's augmentation view); training leaves it None.
     """
     batch = tf.shape(images)[0]
+
+    def uniform(shape, stream, **range_and_type):
+        if seed is None:
+            return tf.random.uniform(shape, **range_and_type)
+        return tf.random.stateless_uniform(shape, seed=tf.constant([seed, stream], tf.int64),
+                                           **range_and_type)
+
     if mirror is None:
-        mirror = tf.random.uniform((batch,), seed=seed) < 0.5
+        mirror = uniform((batch,), 0) < 0.5
     images = tf.where(mirror[:, None, None, None], tf.reverse(images, axis=[2]), images)
     padded = tf.pad(images, [[0, 0], [2, 2], [2, 2], [0, 0]], mode="REFLECT")  # (b, 36, 36, 3)
-    offsets = tf.cast(tf.random.uniform((batch, 2), 0, 5, dtype=tf.int32, seed=seed), tf.float32)
+    offsets = tf.cast(uniform((batch, 2), 1, minval=0, maxval=5, dtype=tf.int32), tf.float32)
     starts = offsets / 35.0  # Normalised corner: pixel k sits at k / (36 - 1).
     boxes = tf.concat([starts, starts + 31.0 / 35.0], axis=1)  # (b, 4): y1, x1, y2, x2
     return tf.image.crop_and_resize(padded, boxes, tf.range(batch), (32, 32))
+
+
+def augmented_views(image, count, *, flip="random", seed=0):
+    """What training makes of one image over ``count`` passes (epochs): uint8 (count, 32, 32, 3).
+
+    ``augment_batch`` itself draws the flips and shifts, as in ``make_dataset``; with
+    ``flip="alternating"`` view k is mirrored as pass k mirrors it (a random first pass,
+    then every other one). The same ``seed`` gives the same views.
+    """
+    if flip not in FLIPS:
+        raise ValueError(f"flip {flip!r}: choose one of {list(FLIPS)}")
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 256:
+        raise ValueError(f"count must be an integer from 1 to 256, got {count!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    image = np.asarray(image)
+    if image.shape != contract.IMAGE_SHAPE:
+        raise ValueError(f"image must be {contract.IMAGE_SHAPE} (height, width, channels), "
+                         f"got shape {image.shape}")
+    images = np.repeat(image[None].astype(np.float32), count, axis=0)  # (count, 32, 32, 3)
+    mirror = None
+    if flip == "alternating":  # As make_dataset: the first pass at random, then alternating.
+        first_mirrored = np.random.default_rng(seed).random() < 0.5
+        mirror = tf.constant(np.logical_xor(first_mirrored, np.arange(count) % 2 == 1))
+    views = augment_batch(tf.constant(images), seed=seed, mirror=mirror)
+    return np.clip(np.rint(views.numpy()), 0, 255).astype(np.uint8)
 
 
 def make_dataset(images, labels, batch_size, *, shuffle=False, augment=False, seed=0,

@@ -70,3 +70,69 @@ def test_each_pass_is_shuffled_anew_and_reproducibly():
     assert orders(2) != first
     with pytest.raises(ValueError, match="'sideways'"):
         input_pipeline.make_dataset(images, np.zeros(20, np.int64), 4, flip="sideways")
+
+
+# --- augmented_views: one image as training shows it, pass by pass ---------------------
+
+def reference_views(image):
+    """{(mirrored, dy, dx): view} for every flip and shift of up to 2 pixels, in NumPy:
+    the window of the reflect-padded image (TensorFlow's REFLECT is NumPy's "reflect")."""
+    views = {}
+    for mirrored in (False, True):
+        source = image[:, ::-1] if mirrored else image
+        padded = np.pad(source, ((2, 2), (2, 2), (0, 0)), mode="reflect")  # (36, 36, 3)
+        for top in range(5):
+            for left in range(5):
+                views[(mirrored, top - 2, left - 2)] = padded[top:top + 32, left:left + 32]
+    return views
+
+
+def which_views(image, views):
+    """(mirrored, dy, dx) of each view; fails for a view no flip-and-shift makes."""
+    reference = reference_views(image)
+    found = []
+    for view in views:
+        matches = [key for key, candidate in reference.items() if np.array_equal(view, candidate)]
+        assert len(matches) == 1, "a view that is not the image flipped and shifted <= 2 px"
+        found.append(matches[0])
+    return found
+
+
+@pytest.fixture(scope="module")
+def image():
+    return np.random.default_rng(5).integers(0, 256, (32, 32, 3)).astype(np.uint8)
+
+
+def test_augmented_views_are_the_image_mirrored_or_not_and_shifted_at_most_2_pixels(image):
+    views = input_pipeline.augmented_views(image, 64, seed=1)
+    assert views.shape == (64, 32, 32, 3) and views.dtype == np.uint8
+    found = which_views(image, views)
+    assert 0 < sum(mirrored for mirrored, _, _ in found) < 64  # flips at random
+    assert len({(dy, dx) for _, dy, dx in found}) > 10  # many of the 25 shifts
+    assert all(abs(dy) <= 2 and abs(dx) <= 2 for _, dy, dx in found)
+
+
+def test_alternating_views_are_mirrored_in_every_other_pass(image):
+    found = which_views(image, input_pipeline.augmented_views(image, 8, flip="alternating",
+                                                              seed=2))
+    mirrored = [flag for flag, _, _ in found]
+    assert mirrored == [mirrored[0], not mirrored[0]] * 4
+
+
+def test_same_seed_same_views_other_seed_other_views(image):
+    first = input_pipeline.augmented_views(image, 12, seed=7)
+    input_pipeline.augmented_views(image, 12, seed=8)  # draws in between change nothing
+    np.testing.assert_array_equal(input_pipeline.augmented_views(image, 12, seed=7), first)
+    assert not np.array_equal(input_pipeline.augmented_views(image, 12, seed=8), first)
+
+
+@pytest.mark.parametrize(("arguments", "options", "message"), [
+    ((np.zeros((32, 32), np.uint8), 4), {}, r"image must be \(32, 32, 3\)"),
+    ((np.zeros((32, 32, 3), np.uint8), 0), {}, "count must be"),
+    ((np.zeros((32, 32, 3), np.uint8), 2.5), {}, "count must be"),
+    ((np.zeros((32, 32, 3), np.uint8), 4), {"flip": "sideways"}, "'sideways'"),
+    ((np.zeros((32, 32, 3), np.uint8), 4), {"seed": -1}, "seed must be"),
+])
+def test_augmented_views_refuse_bad_arguments(arguments, options, message):
+    with pytest.raises(ValueError, match=message):
+        input_pipeline.augmented_views(*arguments, **options)
