@@ -8,7 +8,7 @@ from cifar_core import ui
 from cifar_core.display import plots
 from cifar_core.models import architectures
 from cifar_core.training import job_registry, recipes, run_history, runs, train_config
-from cifar_core.ui import job_panel
+from cifar_core.ui import job_panel, training_histograms_panel
 
 data = ui.dataset()
 registry = job_panel.server_jobs()
@@ -106,15 +106,16 @@ if not curves.empty:
 
 record = records[rows[0]]
 st.subheader(f"Run `{record.id}`")
-epochs = record.filter_epochs()
+epochs, epoch = record.filter_epochs(), None
 if epochs:
     epoch = st.select_slider("Filters of conv1 after epoch", epochs, value=epochs[-1],
                              key=f"epoch_{record.id}",
                              help="Epoch 0 is the random start: watch noise turn into edge "
-                                  "and colour detectors.")
+                                  "and colour detectors. It also picks the histograms below.")
     st.image(run_history.filter_mosaic(record, epoch),
              caption="The filters of conv1, each stretched to its own range",
              alt=f"The conv1 filters of run {record.id} after epoch {epoch}")
+training_histograms_panel.histogram_section(record, epoch)  # shares the epoch slider
 st.markdown("Open this run in TensorBoard:")
 st.code(f"tensorboard --logdir {record.path / 'tensorboard'}", language="bash")
 

@@ -2,8 +2,10 @@
 
 ``runs`` owns the files and stays free of TensorFlow; this module is the Keras side:
 a callback that writes each epoch's metrics, a heartbeat and conv1's filters into the
-run, and ``train_run``, which the CLI and the background job both use so every run
-folder is complete whether the run finishes, is stopped, or fails.
+run, one that writes each epoch's weight and activation histograms (``histograms`` owns
+their files) into the run and its TensorBoard logs, and ``train_run``, which the CLI and
+the background job both use so every run folder is complete whether the run finishes, is
+stopped, or fails.
 """
 
 import socket
@@ -15,7 +17,7 @@ import numpy as np
 
 from cifar_core.backend import keras, tf
 from cifar_core.models import saving
-from cifar_core.training import runs, trainer
+from cifar_core.training import histograms, runs, trainer
 
 #: Seconds between status.json heartbeats during an epoch (mark_interrupted reads them).
 HEARTBEAT_SECONDS = 10.0
@@ -59,6 +61,126 @@ class RunRecorder(keras.callbacks.Callback):
         saving.save_model(self.model, self.run.path / "model.keras")
 
 
+#: Layers whose output is not worth a histogram: the input, a copy or a fixed rescaling of
+#: the layer before (dropout is off outside training), so the chart would repeat another.
+_SKIPPED_OUTPUTS = (keras.layers.InputLayer, keras.layers.Dropout, keras.layers.Flatten,
+                    keras.layers.Reshape, keras.layers.Rescaling)
+
+
+def histogram_layers(model):
+    """Layers whose outputs the histogram recorder summarises, in the model's order."""
+    return [layer for layer in model.layers if not isinstance(layer, _SKIPPED_OUTPUTS)]
+
+
+def _summary_function(bins):
+    """A traced function: one flat float32 tensor's histogram fields, as ``summarise`` has
+    them: (counts, start, stop, total, sum, sum of squares, minimum, maximum), ``start``
+    and ``stop`` being the outer bin edges.
+
+    Traced once for any length, so a model's twenty outputs cost one trace, not twenty.
+    The common case, every value finite, takes one pass per reduction; a NaN or an
+    infinity (a diverging run) shows in the sum and sends the tensor through a filter first.
+    """
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+    def summary(values):
+        low, high, total_sum = tf.reduce_min(values), tf.reduce_max(values), tf.reduce_sum(values)
+        clean = tf.reduce_all(tf.math.is_finite(tf.stack([low, high, total_sum])))
+        finite = tf.cond(clean, lambda: values,
+                         lambda: tf.boolean_mask(values, tf.math.is_finite(values)))
+        empty = tf.equal(tf.size(finite), 0)
+        low, high, total_sum = tf.cond(
+            clean, lambda: (low, high, total_sum),
+            lambda: (tf.where(empty, np.nan, tf.reduce_min(finite)),
+                     tf.where(empty, np.nan, tf.reduce_max(finite)), tf.reduce_sum(finite)))
+        start, stop = tf.where(empty, 0.0, low), tf.where(empty, 1.0, high)
+        constant = stop <= start  # a zero bias: np.histogram's +- 0.5 around the value
+        start, stop = tf.where(constant, start - 0.5, start), tf.where(constant, stop + 0.5, stop)
+        scale = tf.cast(bins, tf.float32) / (stop - start)
+        index = tf.clip_by_value(tf.floor((finite - start) * scale), 0.0, bins - 1.0)
+        counts = tf.math.bincount(tf.cast(index, tf.int32), minlength=bins, maxlength=bins,
+                                  dtype=tf.int32)
+        return (counts, start, stop, tf.size(values, out_type=tf.int64), total_sum,
+                tf.reduce_sum(tf.square(finite)), low, high)
+
+    return summary
+
+
+class HistogramRecorder(keras.callbacks.Callback):
+    """Histograms of every weight and every layer's output, before training and each epoch.
+
+    Activations are the model's outputs (inference mode: no dropout, batch norm's moving
+    statistics) on ``images``, a fixed batch (``train_run`` passes the first
+    ``histograms.IMAGE_COUNT`` test images), so epochs compare; they are summarised inside
+    TensorFlow (a traced forward pass, then ``_summary_function``), so only ``bins`` counts
+    of each leave it. Weights (a few million values at most) are summarised in NumPy by
+    ``histograms.summarise``. Files go to ``histograms/epoch_NNN.npz``, and to
+    ``tensorboard`` (a ``TensorBoardScalars``) if given, for TensorBoard's Histograms and
+    Distributions tabs. ``bench/bench_training_histograms.py`` measures the cost.
+    """
+
+    def __init__(self, run, images, tensorboard=None, bins=histograms.BINS):
+        super().__init__()
+        if int(bins) < 1:
+            raise ValueError(f"bins must be at least 1, not {bins!r}")
+        self.run, self.tensorboard, self.bins = run, tensorboard, int(bins)
+        self.images = np.asarray(images)
+        self._outputs = self._summary = None
+
+    def on_train_begin(self, logs=None):
+        self._build()
+        self.record(0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.record(epoch + 1)
+
+    def _build(self):
+        names = [layer.name for layer in histogram_layers(self.model)] if len(self.images) else []
+        self._summary = _summary_function(self.bins)
+        if not names:
+            self._outputs = dict
+            return
+        try:
+            extractor = keras.Model(self.model.inputs, {name: self.model.get_layer(name).output
+                                                        for name in names})
+        except (AttributeError, ValueError):  # a subclassed model: its layers have no graph
+            self._outputs = dict  # weights only, rather than failing the training run
+            return
+        images = tf.constant(self.images, dtype=tf.float32)
+
+        @tf.function
+        def outputs():
+            activations = extractor(images, training=False)
+            # (N, ...) in the compute dtype -> (N * ...,) float32, the summary's input.
+            return {name: tf.reshape(tf.cast(activations[name], tf.float32), [-1])
+                    for name in names}
+
+        self._outputs = outputs
+
+    def record(self, epoch):
+        """Summarise the model now and save it as epoch ``epoch``'s histograms."""
+        if self._summary is None:
+            self._build()
+        activations = self._outputs()
+        recorded = []
+        for layer in self.model.layers:  # layer by layer: its weights, then its output
+            for variable in layer.weights:
+                recorded.append(histograms.Histogram(
+                    "weights", layer.name, variable.path,
+                    *histograms.summarise(np.asarray(variable, dtype=np.float32), self.bins)))
+            if layer.name in activations:
+                counts, start, stop, total, total_sum, squares, low, high = (
+                    np.asarray(part) for part in self._summary(activations[layer.name]))
+                edges = np.linspace(float(start), float(stop), self.bins + 1)  # (bins + 1,)
+                recorded.append(histograms.Histogram(
+                    "activations", layer.name, layer.name, counts.astype(np.int32), edges,
+                    int(total), float(total_sum), float(squares), float(low), float(high)))
+        histograms.save_epoch(self.run.path, epoch, recorded, images=len(self.images))
+        if self.tensorboard is not None:
+            self.tensorboard.write_histograms(epoch, recorded)
+        return recorded
+
+
 class TensorBoardScalars(keras.callbacks.Callback):
     """Writes each epoch's metrics as TensorBoard scalars into ``log_dir``.
 
@@ -84,6 +206,26 @@ class TensorBoardScalars(keras.callbacks.Callback):
                   for name, value in (logs or {}).items()
                   if np.isscalar(value) or np.ndim(value) == 0]
         self._write(tf.compat.v1.Event(wall_time=time.time(), step=epoch + 1,
+                                       summary=tf.compat.v1.Summary(value=values)))
+
+    def write_histograms(self, step, recorded):
+        """Write ``histograms.Histogram``s as TensorBoard histograms at ``step`` (epoch).
+
+        A HistogramProto's ``bucket_limit`` holds each bin's right edge and ``min`` the
+        first bin's left edge (TensorBoard rebuilds the bins from them). Tags are
+        "weights/<layer>/<weight>" and "activations/<layer>". Nothing is written once closed.
+        """
+        if self.writer is None:
+            return
+        values = [tf.compat.v1.Summary.Value(
+            tag=f"{histogram.kind}/{histogram.name}",
+            histo=tf.compat.v1.HistogramProto(
+                min=float(histogram.edges[0]), max=float(histogram.edges[-1]),
+                num=histogram.finite, sum=histogram.sum, sum_squares=histogram.sum_of_squares,
+                bucket_limit=[float(edge) for edge in histogram.edges[1:]],
+                bucket=[float(count) for count in histogram.counts]))
+            for histogram in recorded]
+        self._write(tf.compat.v1.Event(wall_time=time.time(), step=int(step),
                                        summary=tf.compat.v1.Summary(value=values)))
 
     def on_train_end(self, logs=None):
@@ -119,7 +261,10 @@ def train_run(config, data, *, runs_directory=None, callbacks=(), stop_event=Non
     run = runs.start_run(config, runs_directory)
     tensorboard = tensorboard_callback(run)
     # The stop check comes last so a stop requested by any earlier callback counts at once.
-    everything = [RunRecorder(run), tensorboard, *callbacks, trainer.StopOnEvent(stop_event)]
+    # The histogram recorder writes into the TensorBoard file, so it comes after its opening.
+    recorder = HistogramRecorder(run, data.x_test[:histograms.IMAGE_COUNT], tensorboard)
+    everything = [RunRecorder(run), tensorboard, recorder, *callbacks,
+                  trainer.StopOnEvent(stop_event)]
     try:
         if on_start is not None:
             on_start(run)

@@ -7,6 +7,7 @@ Layout of ``<runs dir>/<run id>/`` (runs dir: ``$CIFAR_RUNS_DIR`` or ``<project>
     history.csv          one row per finished epoch (loss, accuracy, val_*, learning rate, time)
     model.keras          the model when the run ended (finished or stopped)
     filters/epoch_NNN.npy  conv1's kernel after epoch NNN (000 = before training)
+    histograms/epoch_NNN.npz  weight and activation histograms then (``histograms``)
     tensorboard/         TensorBoard logs: ``tensorboard --logdir runs``
 Every file is written to a temporary name and renamed into place, so a reader or a
 killed process never leaves half a file. A run whose status says "running" but whose
