@@ -2,5 +2,8 @@
 
 - ``pictures``: NumPy pictures: mosaics, upscaling, colour maps, outlines, overlays, PNG bytes.
 - ``plots``: Plotly figures: charts, heat maps, the clickable image grid.
+- ``embedding_map``: the embedding map: WebGL dots per class, mistakes as crosses, clicks to
+  image indices.
+- ``histogram_plots``: value histograms over a grey baseline and their spread over epochs.
 - ``text``: durations as a teacher reads them aloud.
 """

@@ -6,8 +6,19 @@ well, and why.
 - ``convolution``: one conv1 output recomputed by hand and checked against the model.
 - ``model_cache``: results computed from a model file, kept on disk until the file changes.
 - ``top_activations``: the test images that excite each filter most, cached on disk.
+- ``feature_visualisation``: images synthesised by gradient ascent to excite a filter or a
+  class (Fourier parameterisation, decorrelated colour, jitter).
+- ``feature_visualisation_results``: those pictures beside the best test image's score, cached
+  on disk, in a background task.
 - ``inference``: predictions, top-k, Grad-CAM and saliency.
+- ``attributions``: occlusion, SmoothGrad, Integrated Gradients; one heat map per method.
+- ``sanity_check``: Adebayo et al.'s check: the map of a randomised-weights copy, rank
+  correlation.
 - ``evaluation``: test-set metrics and galleries of mistakes, cached on disk.
+- ``embedding``: where the test images live: penultimate features to 2-D (PCA, t-SNE), cached,
+  as a Task.
+- ``label_issues``: test images whose label the model confidently disagrees with (confident
+  learning, cleanlab), as a background task.
 
 Names below import their module (and TensorFlow, for most) on first use.
 """
@@ -19,4 +30,9 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "inference": ["grad_cam", "predict", "saliency", "top_k"],
     "evaluation": ["Evaluation", "cached_evaluation", "evaluate_model"],
     "top_activations": ["load_or_compute", "top_images"],
+    "feature_visualisation_results": ["visualise", "visualise_task"],
+    "attributions": ["heat_map", "integrated_gradients", "occlusion", "smoothgrad"],
+    "sanity_check": ["randomised_copy", "rank_correlation", "sanity_check"],
+    "embedding": ["embedding_task", "load_or_compute", "penultimate_features", "penultimate_layer"],
+    "label_issues": ["LabelIssues", "find_label_issues", "label_issues_task"],
 })

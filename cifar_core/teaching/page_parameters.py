@@ -11,10 +11,13 @@ from dataclasses import dataclass
 
 from cifar_core.data import CLASS_NAMES, browse, photos
 from cifar_core.teaching import model_files
-from cifar_core.training import train_config
+from cifar_core.training import augmentation_choices, train_config
 
 #: The Classify page's heat maps and "explain" choices (pages/classify.py defines them).
-HEAT_MAPS = ("Grad-CAM", "Saliency")
+HEAT_MAPS = ("Grad-CAM", "Saliency", "Occlusion", "SmoothGrad", "Integrated Gradients")
+#: The heat maps' own choices (cifar_core/ui/attribution_panel.py defines them).
+PATCH_SIZES, STRIDES = ("2", "4", "6", "8", "12", "16"), ("1", "2", "4", "8", "16")
+SAMPLE_COUNTS, STEP_COUNTS = ("5", "10", "25", "50", "100"), ("8", "16", "32", "64", "128", "256")
 EXPLAIN_CHOICES = ("top",) + CLASS_NAMES
 #: How the pages write a toggle in the URL.
 FLAGS = ("true", "false")
@@ -194,6 +197,7 @@ PAGES = {
     "dataset": PageSpec("Dataset", {
         "split": _split, "index": _image_index, "classes": _class_list, "grid": _grid,
         "seed": _integer_check(0, 2**31 - 1, "shuffle seed"), "page": _grid_page,
+        "augment": _choice(augmentation_choices.NAMES, "augmentation"),
     }, default_split="train"),
     "layers": PageSpec("Layers", {
         "model": _model, "split": _split, "index": _image_index, "layer": _layer,
@@ -207,12 +211,18 @@ PAGES = {
         "model": _model, "model2": _model, "compare": _choice(FLAGS, "compare"),
         "square": _choice(photos.SQUARE_MODES, "square"), "k": _integer_check(1, 10, "k"),
         "heat": _choice(HEAT_MAPS, "heat map"), "explain": _choice(EXPLAIN_CHOICES, "explain"),
-        "camera": _choice(FLAGS, "camera"),
+        "camera": _choice(FLAGS, "camera"), "patch": _choice(PATCH_SIZES, "patch size"),
+        "stride": _choice(STRIDES, "stride"), "samples": _choice(SAMPLE_COUNTS, "samples"),
+        "steps": _choice(STEP_COUNTS, "steps"), "sanity": _choice(FLAGS, "sanity"),
     }),
     "evaluate": PageSpec("Evaluate", {
         "model": _model, "compare": _other_model,
         "true": _integer_check(0, len(CLASS_NAMES) - 1, "true class"),
         "predicted": _integer_check(0, len(CLASS_NAMES) - 1, "predicted class"),
+        "labelled": _integer_check(0, len(CLASS_NAMES) - 1, "labelled class"),
+        # The embedding map (cifar_core/ui/embedding_panel.py): projection and colouring.
+        "projection": _choice(("pca", "tsne"), "map"),
+        "colour_by": _choice(("true", "predicted"), "colour by"),
     }),
 }
 #: Parameters every page takes: app.py's projector mode (cifar_core/ui/projector.py).

@@ -2,13 +2,19 @@
 
 - ``train_config``: ``TrainConfig``, the named presets and what each is for (no TensorFlow).
 - ``trainer``: ``train(config, data, callbacks)``: ``model.fit`` on the input pipeline.
-- ``input_pipeline``: tf.data batches: per-epoch shuffles, flips and shifts.
-- ``recording``: training tied to a run folder (history, filters, TensorBoard, status).
+- ``input_pipeline``: tf.data batches: per-epoch shuffles, flips and shifts; ``augmented_views``
+  of one image.
+- ``augmentation_choices``: the presets grouped by the augmentation they apply, in words (no
+  TensorFlow).
+- ``recording``: training tied to a run folder (history, filters, histograms, TensorBoard,
+  status).
 - ``runs``: run folders on disk: status, history, interrupted runs (no TensorFlow).
 - ``jobs``: a training run in a background thread for the UI: snapshot, stop.
 - ``job_registry``: the server's jobs: training slots, which tab controls which job.
 - ``recipes``: the Train page's form fields and back to a ``TrainConfig`` (no TensorFlow).
 - ``run_history``: past runs as tables, comparable curves and filter mosaics.
+- ``histograms``: per-epoch weight and activation histograms of a run: files, reading, chart
+  data (no TensorFlow).
 
 Names below import their module on first use: ``from cifar_core.training import runs``
 stays free of TensorFlow.

@@ -7,6 +7,17 @@
 - ``picture_display``: NumPy pictures shown as lossless PNGs.
 - ``task_panel``, ``job_panel``: progress of background work (page tasks, training runs).
 - ``image_picker``: the Layers page's image: dataset index, random pick, or an upload.
+- ``feature_visualisation_panel``: the Layers page's "What a filter wants to see".
+- ``attribution_panel``: the Classify page's heat-map controls, maps (background when big),
+  sanity check.
+- ``image_gallery``: galleries of test images, each linked to the Layers page (Evaluate's).
+- ``embedding_panel``: the Evaluate page's "Where the test images live": the map, the clicked
+  image, its Layers link.
+- ``label_issues_panel``: the Evaluate page's "Which labels look wrong?".
+- ``augmentation_panel``: the Dataset page's "What augmentation does" (TensorFlow only once
+  asked for).
+- ``training_histograms_panel``: the Train page's "What training changed": a run's weight and
+  activation histograms.
 - ``lesson_panel``: the Lessons page: the lesson chooser, a step with its view, problems.
 - ``projector``: projector mode (``?present=1``), large text for the back row; app.py's.
 
