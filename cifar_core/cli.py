@@ -1,8 +1,9 @@
-"""Command line: ``python -m cifar_core train|evaluate ...``.
+"""Command line: ``python -m cifar_core train|evaluate|import ...``.
 
     python -m cifar_core train --preset fast --epochs 4 [--batch-size N] [--learning-rate F]
         [--train-size N] [--runs-dir DIR] [--save models/fast.keras] ...
-    python -m cifar_core evaluate RUN_DIR_OR_MODEL_FILE [--flip-average]
+    python -m cifar_core evaluate RUN_DIR_OR_MODEL_FILE [--flip-average] [--scaling S]
+    python -m cifar_core import MODEL_FILE [--name NAME] [--scaling S] [--no-data]
 
 ``train`` writes a run folder (see ``runs``), shows one progress line that rewrites
 itself, and prints the final test accuracy; ``--save`` also copies the model to a
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 from cifar_core.models import contract
+from cifar_core.models.input_scaling import SCALINGS
 from cifar_core.training import train_config
 
 
@@ -57,6 +59,9 @@ def build_parser():
                             "(default fast; the options below change it)")
     train.add_argument("--model", choices=contract.ARCHITECTURE_NAMES, metavar="NAME",
                        help=f"architecture: {_one_of(contract.ARCHITECTURE_NAMES)}")
+    train.add_argument("--design", type=Path, metavar="FILE",
+                       help="train a network designed on the Train page: its JSON definition "
+                            "(instead of --model)")
     train.add_argument("--epochs", type=_positive_int)
     train.add_argument("--batch-size", type=_positive_int)
     train.add_argument("--learning-rate", type=float)
@@ -82,10 +87,28 @@ def build_parser():
     train.add_argument("--save", type=Path, help="also save the model here (.keras) with a card")
 
     evaluate = commands.add_parser("evaluate", help="test accuracy of a run or model file")
-    evaluate.add_argument("target", type=Path, help="a run folder or a .keras model file")
+    evaluate.add_argument("target", type=Path,
+                          help="a run folder, or a model file: ours, or any accepted Keras "
+                               ".keras/.h5 CIFAR-10 classifier (its input scaling inferred)")
     evaluate.add_argument("--data", type=Path, help="CIFAR-10 archive or folder (default: search)")
     evaluate.add_argument("--flip-average", action="store_true",
                           help="average each image's and its mirror image's probabilities")
+    evaluate.add_argument("--scaling", choices=SCALINGS, metavar="S",
+                          help=f"a foreign file's input scaling: {_one_of(SCALINGS)} "
+                               "(default: inferred)")
+
+    imports = commands.add_parser("import", help="add a Keras model file to the catalogue",
+                                  description="Check a .keras or legacy .h5 CIFAR-10 classifier, "
+                                              "infer its input scaling, and add it (kept "
+                                              "untouched) to $CIFAR_MODELS_DIR/imported/.")
+    imports.add_argument("file", type=Path, help="the .keras or .h5 model file")
+    imports.add_argument("--name", help="its name in the catalogue (default: the file's name)")
+    imports.add_argument("--scaling", choices=SCALINGS, metavar="S",
+                         help=f"input scaling: {_one_of(SCALINGS)} (default: inferred; write "
+                              "--scaling=-1..1 for that one)")
+    imports.add_argument("--data", type=Path, help="CIFAR-10 archive or folder (default: search)")
+    imports.add_argument("--no-data", action="store_true",
+                         help="do not use the dataset: assume 0-1 inputs, no test accuracy")
     return parser
 
 
@@ -146,6 +169,19 @@ def _train(arguments, argv):
 
     overrides = {name: getattr(arguments, name) for name in OVERRIDES
                  if getattr(arguments, name) is not None}
+    if arguments.design is not None:
+        from cifar_core.models import design
+
+        if arguments.model is not None:
+            raise ValueError("give --model or --design, not both")
+        try:
+            text = arguments.design.read_bytes()
+        except OSError as error:
+            raise ValueError(f"cannot read --design {arguments.design}: {error}") from error
+        try:
+            overrides.update(model=design.DESIGNED, design=design.from_json(text))
+        except ValueError as error:
+            raise ValueError(f"--design {arguments.design}: {error}") from error
     config = train_config.preset(arguments.preset, **overrides)
     if arguments.save is not None and arguments.save.suffix != ".keras":
         raise ValueError(f"--save must name a .keras file, got {arguments.save}")
@@ -166,16 +202,55 @@ def _train(arguments, argv):
 
 def _evaluate(arguments):
     from cifar_core import data
-    from cifar_core.models import saving
+    from cifar_core.models import importing, model_checks, saving
     from cifar_core.training import trainer
 
     target = arguments.target
     path = target / "model.keras" if target.is_dir() else target
-    model = saving.load_model(path)
+    model_checks.inspect_file(path)  # refuses a bad file before anything loads it
     dataset = data.load_cifar10(arguments.data, progress=data.progress_printer())
+    model = None
+    if importing.is_imported(path) and arguments.scaling is None:
+        model = importing.load_imported(path)
+    elif path.suffix == ".keras" and arguments.scaling is None:
+        try:
+            model = saving.load_model(path)  # ours: a run, a shipped or designed network
+        except model_checks.ModelError:
+            pass  # not in the app's layout: wrapped below, as an import would be
+    if model is None:
+        opened = importing.open_model(path, dataset=dataset, scaling=arguments.scaling)
+        model = opened.wrapped
+        print(f"input scaling: {opened.choice.scaling} ({opened.choice.note}); "
+              f"output: {opened.choice.output}")
     accuracy = trainer.evaluate_accuracy(model, dataset.x_test, dataset.y_test,
                                           flip_average=arguments.flip_average)
     print(f"test accuracy: {accuracy:.4f} ({model.name}, {path})")
+    return 0
+
+
+def _import(arguments):
+    from cifar_core import data
+    from cifar_core.models import catalog, importing, model_checks
+
+    model_checks.inspect_file(arguments.file)  # a bad file is refused before the dataset loads
+    dataset = None
+    if not arguments.no_data:
+        try:
+            dataset = data.load_cifar10(arguments.data, progress=data.progress_printer(),
+                                        download=False)
+        except data.DatasetError:
+            if arguments.data is not None:
+                raise  # a path given by hand that holds no dataset is an error
+            print("CIFAR-10 not found: assuming 0-1 inputs, no test accuracy "
+                  "(set CIFAR10_PATH, or pass --data)", file=sys.stderr)
+    entry = importing.import_model(arguments.file, arguments.name, dataset=dataset,
+                                   scaling=arguments.scaling, evaluate=True)
+    card = catalog.model_card(entry)
+    print(f"imported: {entry.key} ({entry.path})")
+    print(f"input scaling: {card['scaling']} ({card['scaling_note']}); "
+          f"output: {card['output']}; {card['summary']}; {card['parameters']:,} parameters")
+    if card["test_accuracy"] is not None:
+        print(f"test accuracy: {card['test_accuracy']:.4f} ({card['test_accuracy_on']})")
     return 0
 
 
@@ -207,6 +282,8 @@ def main(argv=None):
     try:
         if arguments.command == "train":
             return _train(arguments, argv)
+        if arguments.command == "import":
+            return _import(arguments)
         return _evaluate(arguments)
     except ValueError as error:
         print(f"python -m cifar_core: error: {error}", file=sys.stderr)

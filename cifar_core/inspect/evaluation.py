@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cifar_core import background, data, storage
+from cifar_core.models import catalog
 
 #: Images per forward pass. Measured on the seed model (bench/bench_evaluate.py): 64 costs
 #: about the CPU of 250 and 8% less than model.predict's 32, and its first conv output
@@ -195,11 +196,14 @@ def cache_key(model_path, labels, dataset_source):
     model_path = Path(model_path)
     stat = model_path.stat()
     labels = np.ascontiguousarray(labels, dtype=np.int64)
-    return json.dumps({"version": CACHE_VERSION, "model": str(model_path.resolve()),
-                       "model_size": stat.st_size,
-                       "model_mtime_ns": stat.st_mtime_ns, "dataset": str(dataset_source),
-                       "images": len(labels), "labels_crc32": zlib.crc32(labels.tobytes())},
-                      sort_keys=True)
+    key = {"version": CACHE_VERSION, "model": str(model_path.resolve()),
+           "model_size": stat.st_size,
+           "model_mtime_ns": stat.st_mtime_ns, "dataset": str(dataset_source),
+           "images": len(labels), "labels_crc32": zlib.crc32(labels.tobytes())}
+    scaling = catalog.input_scaling_of(model_path)  # an imported model's override
+    if scaling is not None:
+        key["scaling"] = scaling
+    return json.dumps(key, sort_keys=True)
 
 
 def cache_paths(model_path):
@@ -243,15 +247,17 @@ def save_cached(model_path, evaluation, dataset_source):
 def cached_evaluation(model_path, images, labels, dataset_source, *, progress=None, model=None):
     """The model's ``Evaluation`` from the disk cache, computed and stored on a miss.
 
-    ``model`` is loaded from ``model_path`` when needed and not given.
+    ``model`` is loaded from ``model_path`` when needed and not given (an imported model
+    wrapped into the app's layout, ``importing.load_imported``).
     """
     found = load_cached(model_path, labels, dataset_source)
     if found is not None:
         return found
-    if model is None:
-        from cifar_core.models import saving
+    if model is None:  # an imported file is loaded wrapped, as its card says
+        from cifar_core.models import importing, saving
 
-        model = saving.load_model(model_path)
+        model = (importing.load_imported(model_path) if importing.is_imported(model_path)
+                 else saving.load_model(model_path))
     evaluation = evaluate_model(model, images, labels, progress=progress)
     save_cached(model_path, evaluation, dataset_source)
     return evaluation

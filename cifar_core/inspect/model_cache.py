@@ -3,8 +3,9 @@
 The inspect views that take seconds (peak activations, feature visualisations, the
 embedding map, label issues) store their arrays under the cache folder, one file per
 model file and whatever else they depend on. A file's name holds a digest of the model
-file's path, size and modification time and of the extra parts, so a retrained model or
-other images make a new name and stale files are never read. NumPy only, no TensorFlow.
+file's path, size and modification time (and an imported model's input scaling) and of
+the extra parts, so a retrained model, another scaling or other images make a new name
+and stale files are never read. NumPy only, no TensorFlow.
 """
 
 import hashlib
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from cifar_core import data, storage
+from cifar_core.models import catalog
 
 _IMAGE_KEYS = {}
 
@@ -39,8 +41,9 @@ def cache_file(kind, model_path, *parts):
         raise ValueError(f"kind must be a plain folder name, got {kind!r}")
     model_path = Path(model_path).resolve()
     status = model_path.stat()
+    scaling = catalog.input_scaling_of(model_path)  # an imported model's override
     key = ":".join([str(model_path), str(status.st_size), str(status.st_mtime_ns),
-                    *map(str, parts)])
+                    *([f"scaling={scaling}"] if scaling is not None else []), *map(str, parts)])
     digest = hashlib.sha1(key.encode()).hexdigest()[:16]
     return data.cache_dir() / kind / f"{model_path.stem}-{digest}.npz"
 

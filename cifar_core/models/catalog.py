@@ -1,4 +1,4 @@
-"""Which trained models exist: the ones shipped under ``models/`` and finished runs.
+"""Which trained models exist: shipped under ``models/``, finished runs, imported files.
 
 Every page that lets the user choose a model asks this module, so a run trained on the
 Train page shows up everywhere. Listing reads only small JSON files (no TensorFlow), so
@@ -21,7 +21,7 @@ class ModelEntry:
     label: str
     path: Path
     architecture: str
-    source: str  # "shipped" or "run"
+    source: str  # "shipped", "run" or "imported"
     test_accuracy: float | None = None
 
 
@@ -78,6 +78,76 @@ def run_models(directory=None):
     return entries
 
 
+#: Subfolder of the models folder holding imported files and their cards (``importing``).
+IMPORTED_FOLDER = "imported"
+
+
+def imported_dir(models_directory=None):
+    """Where imported models live: ``imported/`` inside the models folder."""
+    directory = Path(models_directory) if models_directory is not None else models_dir()
+    return directory / IMPORTED_FOLDER
+
+
+def read_card(card_path):
+    """A model card (JSON dict) at ``card_path``, or None when missing or not a card."""
+    try:
+        card = json.loads(Path(card_path).read_text())
+    except (OSError, ValueError):
+        return None
+    return card if isinstance(card, dict) else None
+
+
+def imported_entry(card_path):
+    """The ModelEntry of one imported model's card, or None unless card and file are whole.
+
+    A card names its file (``<name>.keras`` or ``<name>.h5`` beside it); ``importing``
+    writes the card last, so a file whose import failed has none and is never listed.
+    """
+    card_path = Path(card_path)
+    card = read_card(card_path)
+    if card is None or card.get("source") != "imported":
+        return None
+    file_name = card.get("file")
+    if not isinstance(file_name, str) or Path(file_name).name != file_name \
+            or Path(file_name).stem != card_path.stem \
+            or Path(file_name).suffix not in (".keras", ".h5"):
+        return None
+    path = card_path.with_name(file_name)
+    if not path.is_file():
+        return None
+    architecture = str(card.get("architecture", "?"))
+    accuracy = card.get("test_accuracy")
+    accuracy = float(accuracy) if isinstance(accuracy, (int, float)) else None
+    measured_on = str(card.get("test_accuracy_on") or "")
+    note = "imported" + (f", accuracy on a {measured_on}" if accuracy is not None
+                         and measured_on.startswith("sample") else "")
+    return ModelEntry(card_path.stem, _label(card_path.stem, architecture, accuracy, note),
+                      path, architecture, "imported", accuracy)
+
+
+def imported_models(models_directory=None):
+    """Models imported with ``importing.import_model`` (files with a card), by name."""
+    directory = imported_dir(models_directory)
+    entries = (imported_entry(path) for path in sorted(directory.glob("*.json")))
+    return [entry for entry in entries if entry is not None]
+
+
+def model_card(entry):
+    """The JSON card of a shipped or imported ``entry`` (a dict), None for runs or none."""
+    if entry.source == "run":
+        return None
+    return read_card(Path(entry.path).with_suffix(".json"))
+
+
+def input_scaling_of(model_path):
+    """The input scaling an imported model's card sets (it changes what the model computes),
+    or None for our own models, whose scaling is inside the file."""
+    card = read_card(Path(model_path).with_suffix(".json"))
+    scaling = card.get("scaling") if card and card.get("source") == "imported" else None
+    return str(scaling) if scaling is not None else None
+
+
 def available_models(models_directory=None, runs_directory=None):
-    """Shipped models first, then finished runs, newest run first."""
-    return shipped_models(models_directory) + run_models(runs_directory)
+    """Shipped models first, then finished runs (newest first), then imported models."""
+    return (shipped_models(models_directory) + run_models(runs_directory)
+            + imported_models(models_directory))

@@ -1,5 +1,7 @@
 """Choosing and loading a model on a page: one selectbox over the catalogue, models cached.
 
+Shipped models, training runs and imported files (loaded wrapped, ``importing``) alike.
+
 Keras is imported only inside the loader, on first use, so pages that show no model
 (Home, Dataset) never pay for TensorFlow.
 """
@@ -14,16 +16,27 @@ from cifar_core.ui.url_state import url_state
 
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=8)
-def _load_model(path, modification_time):
-    from cifar_core.models import saving  # TensorFlow is imported here, on first use only.
+def _load_model(path, modification_time, card_modification_time=None):
+    # TensorFlow is imported here, on first use only.
+    from cifar_core.models import importing, saving
 
+    if card_modification_time is not None and importing.is_imported(path):
+        return importing.load_imported(path)  # the user's file, wrapped as its card says
     return saving.load_model(path)
 
 
 def model(path):
-    """The loaded Keras model at ``path``, cached until the file changes."""
+    """The loaded Keras model at ``path``, cached once per server until the file changes.
+
+    An imported model (a file under the models folder's ``imported/`` with its card) is
+    loaded wrapped into the app's layout; its cache key includes the card's time too, so
+    a new input scaling chosen on the Models page takes effect at once.
+    """
     path = Path(path)
-    return _load_model(str(path), path.stat().st_mtime_ns)
+    card = path.with_suffix(".json")
+    card_time = card.stat().st_mtime_ns \
+        if path.parent.name == catalog.IMPORTED_FOLDER and card.is_file() else None
+    return _load_model(str(path), path.stat().st_mtime_ns, card_time)
 
 
 def model_picker(label="Model", *, key="model", default=None):

@@ -57,3 +57,16 @@ def test_images_key_tells_arrays_apart():
     assert model_cache.images_key(images) == model_cache.images_key(images.copy())
     assert model_cache.images_key(images) != model_cache.images_key(other)
     assert model_cache.images_key(images) != model_cache.images_key(images[:3])
+
+
+def test_an_imported_models_scaling_is_part_of_the_key(model_file):
+    """Changing an imported model's input scaling (its card) must not reuse old results."""
+    card = model_file.with_suffix(".json")
+    card.write_text('{"source": "imported", "file": "net.keras", "scaling": "0-1"}')
+    zero_one = model_cache.cache_file("maps", model_file)
+    card.write_text('{"source": "imported", "file": "net.keras", "scaling": "0-255"}')
+    assert model_cache.cache_file("maps", model_file) != zero_one
+    card.unlink()
+    without_card = model_cache.cache_file("maps", model_file)
+    card.write_text('{"architecture": "seed"}')  # our own model's card: no scaling in the key
+    assert model_cache.cache_file("maps", model_file) == without_card
