@@ -9,16 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from cifar_core import ui
-from cifar_core.display import pictures, plots
-from cifar_core.inspect import activations, convolution, top_activations
+from cifar_core.inspect import activations, kernels, top_activations
 from cifar_core.models import architectures, saving
-from cifar_core.ui import image_picker, task_panel
+from cifar_core.ui import convolution_panel, image_picker, task_panel, untrained_panel
 from cifar_core.ui.feature_visualisation_panel import feature_visualisation_section
-
-
-@st.cache_resource(show_spinner="Building an untrained copy of the network...")
-def untrained_model(architecture):
-    return architectures.build_model(architecture, seed=0)
 
 
 def start_top_task(key, model, path, test_images):
@@ -62,6 +56,12 @@ st.dataframe(ranking, hide_index=True, width=480, column_config={
 # --- one conv layer in detail ------------------------------------------------------------
 st.header("One layer in detail")
 conv_layers = architectures.conv_layer_names(model)
+if not conv_layers:  # a Dense-only network: no feature maps, filters or receptive fields
+    st.info(f"{entry.label} has no convolution layers, so there is nothing convolutional to "
+            "show here: no feature maps, filters or receptive fields. Its layers are listed "
+            "below; Classify and Evaluate work as for any model.", icon=":material/info:")
+    st.dataframe(activations.layer_table(model), hide_index=True)
+    st.stop()
 controls = st.columns(4, vertical_alignment="bottom")
 layer = controls[0].selectbox("Conv layer", conv_layers, key="layer",
                               on_change=ui.url_state("layer", conv_layers[0], options=conv_layers))
@@ -81,58 +81,17 @@ strongest = ", ".join(map(str, order[:6]))
 ui.show_picture(st, picture, f"All {maps.shape[-1]} feature maps of {layer}"
                 + (f" (strongest first: {strongest}, ...)" if by_mean else ""),
                 alt=f"Mosaic of the {maps.shape[-1]} feature maps of {layer} for {image_caption}")
-kernel, _ = activations.kernel_and_bias(model, layer)
-picture, caption = activations.filters_picture(kernel, filter_index, name=layer)
-ui.show_picture(st, picture, caption)
+for picture, caption, alt in kernels.filters_pictures(model, layer, filter_index):
+    ui.show_picture(st, picture, caption, alt=alt)
 with st.expander("Every layer of this model"):
     st.dataframe(activations.layer_table(model), hide_index=True)
 
-# --- the convolution, step by step ---------------------------------------------------------
-@st.fragment
-def convolution_section(model, image):
-    """A fragment: moving the position or filter reruns only this section (~30 ms)."""
-    st.header("The convolution, step by step (conv1)")
-    rows, columns, filters = model.get_layer("conv1").output.shape[1:]
-    controls = st.columns(3)
-    row = ui.url_number("Row", "row", rows, 12, container=controls[0])
-    column = ui.url_number("Column", "col", columns, 12, container=controls[1])
-    step_filter = ui.url_number("conv1 filter", "step_filter", filters, container=controls[2])
-    step = convolution.explain(model, image, row, column, step_filter)
-    picture, padding = convolution.patch_picture(image, step)
-    left, right = st.columns([1, 3])
-    ui.show_picture(left, picture, "The patch under the filter (yellow)"
-                    + (", black = zero padding" if padding else ""),
-                    alt=f"The image with the patch at row {row}, column {column} outlined")
-    right.plotly_chart(plots.convolution_figure(step.patch, step.kernel, step.products,
-                                                inside=step.inside), key="convolution")
-    st.markdown(step.arithmetic())
-    verdict = st.success if step.matches else st.error
-    verdict(f"The model's own activation at row {row}, column {column}, filter {step_filter}: "
-            f"**{step.model_value:.6f}** (difference {step.difference:.1e}).",
-            icon=":material/check_circle:" if step.matches else ":material/error:")
+# --- the convolution, step by step (the first convolution, whatever its name) ---------------
+convolution_panel.convolution_section(model, image)
 
-
-convolution_section(model, image)
-
-# --- trained versus untrained --------------------------------------------------------------
-st.header("Trained versus untrained")
-st.caption("The same image through the same architecture with fresh random weights (seed 0), "
-           "the kind training starts from. The feature maps show what training changed; "
-           "first-layer filters often move only subtly in a few epochs.")
-untrained = untrained_model(model.name)  # the loaded model's own architecture, not its card's word
-sides = st.columns(2)
-for side, name, network in ((sides[0], "trained", model), (sides[1], "untrained", untrained)):
-    result = activations.extractor(network)(image)
-    picture, _ = activations.feature_map_mosaic(result[layer][0], per_map=per_map,
-                                                sort_by_mean=by_mean, tile_pixels=64)
-    chance = result["probabilities"][0]
-    ui.show_picture(side, picture,
-                    f"{layer}, {name}: says {names[int(np.argmax(chance))]} ({chance.max():.0%})",
-                    alt=f"The {layer} feature maps of the {name} network for {image_caption}")
-    first_filters = pictures.rgb_filter_images(activations.kernel_and_bias(network, "conv1")[0])
-    ui.show_picture(side, pictures.mosaic(first_filters, 12, gap=3, scale=10),
-                    f"conv1 filters, {name}",
-                    alt=f"The {len(first_filters)} conv1 filters of the {name} network, as colours")
+# --- trained versus untrained (a re-initialised clone of this architecture) -----------------
+untrained_panel.trained_versus_untrained(model, entry.path, image, image_caption, layer, names,
+                                         per_map=per_map, by_mean=by_mean)
 
 # --- top-activating test images ------------------------------------------------------------
 st.header(f"Test images that excite {layer} filter {filter_index} most")

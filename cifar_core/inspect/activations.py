@@ -15,13 +15,13 @@ import pandas as pd
 from cifar_core.backend import keras, tf
 from cifar_core.display import pictures
 from cifar_core.inspect import receptive_fields
-from cifar_core.models import architectures
+from cifar_core.models import architectures, layer_graph
 
 CONV_TYPES, POOL_TYPES = receptive_fields.CONV_TYPES, receptive_fields.POOL_TYPES
 
 
 def stage_layer_names(model):
-    """Names of the conv and pooling layers in forward order (conv1, conv2, pool1, ...)."""
+    """Names of the convolution-like and pooling layers in graph order (by type, any name)."""
     return [layer.name for layer in model.layers if isinstance(layer, CONV_TYPES + POOL_TYPES)]
 
 
@@ -40,8 +40,11 @@ class Extractor:
     """
 
     def __init__(self, model, names, input_names=()):
-        tensors = {name: _layer(model, name).output for name in names}
-        tensors.update({f"{name}.input": _layer(model, name).input for name in input_names})
+        for name in list(names) + list(input_names):
+            _layer(model, name)  # ValueError naming a missing layer
+        tensors = {name: layer_graph.output_of(model, name) for name in names}
+        tensors.update({f"{name}.input": layer_graph.input_of(model, name)
+                        for name in input_names})
         self.names = list(tensors)
         self.input_shape = tuple(model.input.shape[1:])
         self._model = keras.Model(model.input, tensors)  # a dict, even for one output
@@ -106,7 +109,7 @@ def layer_table(model):
         rows.append({
             "layer": layer.name,
             "type": type(layer).__name__,
-            "output shape": _shape_text(layer.output.shape[1:]),
+            "output shape": _shape_text(layer_graph.output_of(model, layer).shape[1:]),
             "parameters": int(layer.count_params()),
             "receptive field": (f"{min(field[0], image_side)} x {min(field[0], image_side)}"
                                 if field else "whole image"),
@@ -118,7 +121,8 @@ def layer_facts(model, name):
     """Output shape (without batch), parameter count and receptive-field side of a layer."""
     layer = _layer(model, name)
     field = receptive_fields.receptive_fields(model).get(name, (model.input.shape[1], None))
-    return {"output_shape": tuple(layer.output.shape[1:]), "parameters": int(layer.count_params()),
+    return {"output_shape": tuple(layer_graph.output_of(model, layer).shape[1:]),
+            "parameters": int(layer.count_params()),
             "receptive_field": field[0]}
 
 
@@ -188,10 +192,15 @@ def overview_strip(image, activations, names, *, tile_pixels=112):
 # --- filters ----------------------------------------------------------------------------
 
 def kernel_and_bias(model, name):
-    """The weights of a conv layer: kernel (kh, kw, in, out) and bias (out,) as float32."""
+    """The weights of a conv layer: kernel (kh, kw, in, out) and bias (out,) as float32.
+
+    A depthwise layer's kernel is (kh, kw, in, multiplier); a separable layer has two
+    kernels, so it raises ValueError here: ``kernels.layer_weights`` covers every kind.
+    """
     layer = _layer(model, name)
-    if not isinstance(layer, CONV_TYPES):
-        raise ValueError(f"layer {name!r} is a {type(layer).__name__}, not a convolution")
+    if not isinstance(layer, CONV_TYPES) or isinstance(layer, keras.layers.SeparableConv2D):
+        raise ValueError(f"layer {name!r} is a {type(layer).__name__}, not a convolution "
+                         "with one kernel")
     kernel = layer.kernel.numpy().astype(np.float32)
     bias = (layer.bias.numpy().astype(np.float32) if layer.use_bias
             else np.zeros(kernel.shape[-1], np.float32))

@@ -2,7 +2,10 @@
 
 A conv layer slides each filter over its input; at output position (row, column) it
 multiplies the kh x kw x channels patch under the filter element-wise with the kernel,
-sums the products, adds the bias and applies the activation (ReLU in the seed CNN).
+sums the products, adds the bias and applies the activation (ReLU in the seed CNN, GELU,
+linear, ... whatever the layer has). Stride, 'same' or 'valid' padding and dilation decide
+which input pixels the patch takes. A depthwise or separable filter is the same sum with
+its effective kernel (``kernels.filter_kernel``).
 ``explain`` does exactly that in float64 NumPy and returns every intermediate, plus
 the value the model itself computed there, so a page can show that they agree.
 """
@@ -13,7 +16,7 @@ import numpy as np
 
 from cifar_core.backend import keras
 from cifar_core.display import pictures
-from cifar_core.inspect import activations, receptive_fields
+from cifar_core.inspect import activations, kernels, receptive_fields
 from cifar_core.models import architectures
 
 
@@ -37,6 +40,14 @@ class ConvolutionStep:
     activation_name: str  # "relu", "linear", ...
     activation: float  # the activation applied to pre_activation: our answer
     model_value: float  # the model's own output at (row, column, filter_index)
+    dilation: int = 1  # input pixels between neighbouring kernel cells (rows)
+    stride: int = 1
+    kind: str = "convolution"  # or "depthwise", "separable" (kernels.kind)
+
+    @property
+    def span(self):
+        """Input pixels the kernel covers along one side: (kh - 1) * dilation + 1."""
+        return (self.kernel.shape[0] - 1) * self.dilation + 1
 
     @property
     def difference(self):
@@ -50,8 +61,14 @@ class ConvolutionStep:
 
     def arithmetic(self):
         """The sum, bias and activation as one Markdown sentence."""
-        return (f"Sum of the {self.products.size} products = **{self.total:.6f}**; plus bias "
-                f"{self.bias:+.6f} = **{self.pre_activation:.6f}**; {self.activation_name}"
+        kernel_words = {"depthwise": "Depthwise: the filter sees one input channel, so the "
+                        "kernel is zero on the others. ",
+                        "separable": "Separable: the kernel shown is the depthwise kernels "
+                        "mixed by this filter's pointwise weights (the same sum in one step). "
+                        }.get(self.kind, "")
+        return (f"{kernel_words}Sum of the {self.products.size} products = "
+                f"**{self.total:.6f}**; plus bias {self.bias:+.6f} = "
+                f"**{self.pre_activation:.6f}**; {self.activation_name}"
                 f"({self.pre_activation:.6f}) = **{self.activation:.6f}**.")
 
 
@@ -64,12 +81,21 @@ def _activate(name, value, layer):
     return float(keras.ops.convert_to_numpy(result)[0])
 
 
-def explain(model, image, row, column, filter_index, layer="conv1"):
+def first_convolution(model):
+    """Name of the model's first convolution-like layer, or None when it has none."""
+    names = architectures.conv_layer_names(model)
+    return names[0] if names else None
+
+
+def explain(model, image, row, column, filter_index, layer=None):
     """The step-by-step computation of ``layer``'s output at (row, column, filter_index).
 
-    ``image`` is one raw uint8 image (H, W, 3); the layer's input (for conv1 the image
-    rescaled to 0-1) comes from the model itself, so the check covers every layer.
+    ``layer`` defaults to the first convolution-like layer. ``image`` is one raw uint8
+    image (H, W, 3); the layer's input (for the first convolution the image as the
+    model's own scaling leaves it) comes from the model itself, so the check covers every
+    layer.
     """
+    layer = first_convolution(model) if layer is None else layer
     conv = model.get_layer(layer) if layer in architectures.conv_layer_names(model) else None
     if conv is None:
         raise ValueError(f"{layer!r} is not a conv layer of model {model.name!r}")
@@ -81,8 +107,7 @@ def explain(model, image, row, column, filter_index, layer="conv1"):
                                ("filter", filter_index, filters)):
         if not (isinstance(value, (int, np.integer)) and 0 <= value < limit):
             raise ValueError(f"{name} must be an integer in 0..{limit - 1}, got {value!r}")
-    kernel, biases = activations.kernel_and_bias(model, layer)
-    kernel = kernel[:, :, :, filter_index]  # (kh, kw, C, F) -> (kh, kw, C)
+    kernel, bias = kernels.filter_kernel(model, layer, int(filter_index))  # (kh, kw, C)
     stride_y, stride_x = receptive_fields.pair(conv.strides)
     dilation_y, dilation_x = receptive_fields.pair(conv.dilation_rate)
     top = row * stride_y - receptive_fields.padding_before(conv, inputs.shape[0], 0)
@@ -96,7 +121,6 @@ def explain(model, image, row, column, filter_index, layer="conv1"):
     patch[rows, columns] = inputs[input_rows[rows], input_columns[columns]]
     products = patch * kernel.astype(np.float64)
     total = float(products.sum())
-    bias = float(biases[filter_index])
     activation_name = getattr(conv.activation, "__name__", "linear")
     return ConvolutionStep(
         layer=layer, row=int(row), column=int(column), filter_index=int(filter_index),
@@ -104,7 +128,8 @@ def explain(model, image, row, column, filter_index, layer="conv1"):
         kernel=kernel.astype(np.float64), products=products, total=total, bias=bias,
         pre_activation=total + bias, activation_name=activation_name,
         activation=_activate(activation_name, total + bias, conv),
-        model_value=float(result[row, column, filter_index]),
+        model_value=float(result[row, column, filter_index]), dilation=int(dilation_y),
+        stride=int(stride_y), kind=kernels.kind(conv),
     )
 
 
@@ -114,9 +139,10 @@ def patch_picture(image, step, scale=8):
     Where the kernel hangs over the border, the image gets a black frame: the zeros
     that 'same' padding adds. Returns (picture uint8 RGB, padding in input pixels).
     """
-    padding = max(0, -step.top, -step.left)
+    overhang = [step.top + step.span - image.shape[0], step.left + step.span - image.shape[1]]
+    padding = max(0, -step.top, -step.left, *overhang)
     framed = np.pad(image, ((padding, padding), (padding, padding), (0, 0)))  # (H+2p, W+2p, 3)
-    size = step.kernel.shape[0]
+    size = step.span  # a dilated kernel spreads over more pixels than it has cells
     picture = pictures.outline(pictures.upscale(framed, scale), (step.top + padding) * scale,
                             (step.left + padding) * scale, size * scale, width=2)
     return picture, padding

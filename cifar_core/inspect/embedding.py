@@ -23,6 +23,7 @@ import numpy as np
 from cifar_core import background, storage
 from cifar_core.backend import keras, tf
 from cifar_core.inspect import model_cache
+from cifar_core.models import layer_graph
 
 #: The cache folder's name for features and coordinates.
 CACHE_KIND = "embedding"
@@ -71,7 +72,7 @@ def penultimate_layer(model):
     producers = {}  # id(tensor) -> the layer whose output it is
     for layer in model.layers:
         try:
-            for tensor in _flat(layer.output):
+            for tensor in _flat(layer_graph.output_of(model, layer)):
                 producers[id(tensor)] = layer
         except (AttributeError, ValueError):  # a layer never called: not in the graph
             continue
@@ -82,12 +83,12 @@ def penultimate_layer(model):
         if layer is None:
             break
         if isinstance(layer, keras.layers.Dense):
-            if id(layer.input) in inputs:
+            if id(layer_graph.input_of(model, layer)) in inputs:
                 raise ValueError(f"the last Dense layer {layer.name!r} of model {model.name!r} "
                                  f"reads the images directly: there are no learnt features "
                                  f"to map")
             return layer
-        layer_inputs = _flat(layer.input)
+        layer_inputs = _flat(layer_graph.input_of(model, layer))
         if len(layer_inputs) != 1:
             raise ValueError(f"layer {layer.name!r} of model {model.name!r} joins "
                              f"{len(layer_inputs)} branches before any Dense layer; the "
@@ -99,7 +100,7 @@ def penultimate_layer(model):
 
 def feature_extractor(model):
     """A Keras model from the images to the penultimate features, flattened: (N, D)."""
-    features = penultimate_layer(model).input
+    features = layer_graph.input_of(model, penultimate_layer(model))
     if len(features.shape) != 2:
         features = keras.layers.Flatten()(features)  # (N, ..., C) -> (N, D)
     return keras.Model(model.inputs, features, name=f"{model.name}_features")

@@ -32,8 +32,8 @@ import dataclasses
 import numpy as np
 
 from cifar_core.backend import keras, tf
-from cifar_core.inspect import inference
-from cifar_core.models import architectures
+from cifar_core.inspect import inference, kernels
+from cifar_core.models import architectures, layer_graph
 
 #: The cache folder's name for synthesised images and the test images' scores.
 CACHE_KIND = "feature-visualisation"
@@ -88,7 +88,7 @@ def check_filters(model, layer, filters):
     if layer not in names:
         raise ValueError(f"{layer!r} is not a conv layer of model {model.name!r}; "
                          f"choose one of {names}")
-    count = model.get_layer(layer).output.shape[-1]
+    count = layer_graph.output_of(model, layer).shape[-1]
     filters = np.asarray(filters).reshape(-1)  # one index or many -> (N,)
     if filters.size == 0 or not np.issubdtype(filters.dtype, np.integer):
         raise ValueError(f"filters must be one or more integers, got {filters!r}")
@@ -110,14 +110,12 @@ def filter_scores(model, layer, *, for_climbing=False):
     conv = model.get_layer(layer)
     linear = getattr(conv, "activation", None) in (None, keras.activations.linear)
     if not for_climbing or linear:
-        layer_model = keras.Model(model.input, conv.output)
+        layer_model = keras.Model(model.input, layer_graph.output_of(model, conv))
         return lambda images: tf.reduce_mean(layer_model(images, training=False), axis=(1, 2))
-    inputs_model = keras.Model(model.input, conv.input)
+    inputs_model = keras.Model(model.input, layer_graph.input_of(model, conv))
 
     def scores(images):
-        pre = conv.convolution_op(inputs_model(images, training=False), conv.kernel)
-        if conv.use_bias:
-            pre = pre + conv.bias  # (N, h, w, C) + (C,)
+        pre = kernels.pre_activation(conv, inputs_model(images, training=False))  # (N,h,w,C)
         return tf.reduce_mean(conv.activation(pre) + 0.1 * pre, axis=(1, 2))  # (N, C)
 
     return scores

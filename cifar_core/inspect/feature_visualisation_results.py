@@ -11,6 +11,7 @@ import numpy as np
 
 from cifar_core import background
 from cifar_core.inspect import feature_visualisation, model_cache
+from cifar_core.models import layer_graph
 
 #: The cache folder's name (shared with the test images' best scores).
 CACHE_KIND = feature_visualisation.CACHE_KIND
@@ -24,7 +25,7 @@ GRID_FILTERS = 64
 def grid_filters(model, layer):
     """The filter indices a layer's grid covers: the first ``GRID_FILTERS``."""
     feature_visualisation.check_filters(model, layer, [0])
-    return np.arange(min(model.get_layer(layer).output.shape[-1], GRID_FILTERS))
+    return np.arange(min(layer_graph.output_of(model, layer).shape[-1], GRID_FILTERS))
 
 
 def _objectives(model, layer):

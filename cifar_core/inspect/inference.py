@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from cifar_core.backend import keras, tf
-from cifar_core.models import architectures, contract
+from cifar_core.models import architectures, contract, layer_graph
 
 #: What a model takes: a batch of raw 0-255 RGB images, 32x32.
 IMAGE_SHAPE = contract.IMAGE_SHAPE
@@ -93,11 +93,12 @@ def class_scores(model, layer_names=()):
     as the scores themselves.
     """
     last = model.layers[-1]
-    softmax = getattr(last, "activation", None) is keras.activations.softmax
+    softmax = (getattr(last, "activation", None) is keras.activations.softmax
+               or isinstance(last, keras.layers.Softmax))
     dense_softmax = softmax and isinstance(last, keras.layers.Dense)
-    head = last.input if softmax else last.output
+    head = layer_graph.input_of(model, last) if softmax else layer_graph.output_of(model, last)
     features_model = keras.Model(
-        model.inputs, [model.get_layer(name).output for name in layer_names] + [head])
+        model.inputs, [layer_graph.output_of(model, name) for name in layer_names] + [head])
 
     def scores(images):
         results = features_model(images, training=False)
@@ -115,24 +116,41 @@ def class_scores(model, layer_names=()):
 
 #: Layers that only rescale or gate a convolution's output element by element.
 _ELEMENTWISE = (keras.layers.BatchNormalization, keras.layers.Activation, keras.layers.Dropout,
-                keras.layers.ReLU)
+                keras.layers.ReLU, keras.layers.LeakyReLU, keras.layers.PReLU, keras.layers.ELU,
+                keras.layers.LayerNormalization)
+
+
+def activation_chain(model, conv_name):
+    """Names from ``conv_name`` to its activated output: the layers that follow it alone.
+
+    Follows the graph (not the order of ``model.layers``, which a residual network
+    interleaves) while the output feeds exactly one layer that is element-wise (batch
+    norm, an activation, dropout) or the residual ``Add`` closing a block.
+    """
+    try:
+        layer = model.get_layer(conv_name)
+    except ValueError:
+        raise ValueError(f"model {model.name!r} has no layer named {conv_name!r}") from None
+    consumers = layer_graph.consumers(model)
+    chain = [layer.name]
+    while True:
+        following = consumers.get(id(layer_graph.output_of(model, layer)), [])
+        if len(following) != 1 or not isinstance(following[0], _ELEMENTWISE + (
+                keras.layers.Add,)):
+            return chain
+        layer = following[0]
+        chain.append(layer.name)
 
 
 def activated_output(model, conv_name):
-    """Name of the last batch-norm/activation layer straight after ``conv_name`` (or itself).
+    """Name of the layer whose output is ``conv_name``'s maps once activated (or itself).
 
     Grad-CAM needs feature maps whose sign means "feature present": in the fast network
-    a convolution's raw output is shifted by batch norm and passed through GELU after it.
+    a convolution's raw output is shifted by batch norm and passed through GELU after it;
+    the last convolution of a ResNet block gives the block's activated output
+    (``activation_chain``).
     """
-    names = [layer.name for layer in model.layers]
-    position = names.index(conv_name)
-    while position + 1 < len(model.layers):
-        following = model.layers[position + 1]
-        if not isinstance(following, _ELEMENTWISE) or \
-                following.input is not model.layers[position].output:
-            break
-        position += 1
-    return names[position]
+    return activation_chain(model, conv_name)[-1]
 
 
 def _build_grad_cam(model, layer_name):

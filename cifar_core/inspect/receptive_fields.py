@@ -2,14 +2,18 @@
 
 Each spatial layer with kernel k, stride s and dilation d widens the field by
 (k - 1) * d input steps and multiplies the step between neighbouring outputs by s;
-'same' padding shifts where the field starts. The Layers page shows the field's size
-and boxes it on the top-activating images; ``convolution`` uses the padding rule.
+'same' padding shifts where the field starts. Depthwise and separable convolutions count
+like any convolution; branches (residual networks) take the widest path. The Layers page
+shows the field's size and boxes it on the top-activating images; ``convolution`` uses
+the padding rule.
 """
 
 from cifar_core.backend import keras
+from cifar_core.models import layer_graph
+from cifar_core.models.architectures import CONVOLUTION_TYPES
 
 #: Layer types that keep a spatial grid and so get feature maps and a receptive field.
-CONV_TYPES = (keras.layers.Conv2D,)
+CONV_TYPES = CONVOLUTION_TYPES
 POOL_TYPES = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
 
 
@@ -41,6 +45,23 @@ def same_padding_before(kernel, stride, input_size):
     return max((outputs - 1) * stride + kernel - input_size, 0) // 2
 
 
+def _flat(tensors):
+    return list(tensors) if isinstance(tensors, (list, tuple)) else [tensors]
+
+
+def _kernel_and_stride(layer):
+    """(effective kernel, stride, zeros added before) along rows for a spatial layer."""
+    if isinstance(layer, CONV_TYPES):
+        return effective_kernel(layer), pair(layer.strides)[0], None
+    if isinstance(layer, POOL_TYPES):
+        return pair(layer.pool_size)[0], pair(layer.strides or layer.pool_size)[0], None
+    if isinstance(layer, keras.layers.ZeroPadding2D):
+        return 1, 1, layer.padding[0][0]  # ((top, bottom), (left, right))
+    if isinstance(layer, keras.layers.Cropping2D):
+        return 1, 1, -layer.cropping[0][0]
+    return 1, 1, 0  # element-wise layers (rescaling, batch norm, activations, Add)
+
+
 def field_geometry(model):
     """(size, jump, start) in input pixels of every spatial layer, by name.
 
@@ -49,26 +70,31 @@ def field_geometry(model):
     the input coordinate of the centre of output 0's field, so output p is centred on
     start + p * jump. Each layer with kernel k, stride s and dilation d grows the field
     by (k - 1) * d * jump_in. Layers that keep the grid (rescaling, batch norm,
-    activations) pass it through.
+    activations) pass it through. The walk follows the graph, not the list of layers:
+    where branches join (a residual ``Add``, ``Concatenate``) the field is the largest
+    over the paths. Flatten, Dense and global pooling end it (they see the whole image).
     """
-    size, jump, start = 1, 1, 0.0
+    geometry_of = {id(tensor): (1, 1, 0.0) for tensor in _flat(model.inputs)}
     geometry = {}
     for layer in model.layers:
         if isinstance(layer, keras.layers.InputLayer):
             continue
-        if isinstance(layer, CONV_TYPES):
-            kernel, stride = effective_kernel(layer), pair(layer.strides)[0]
-        elif isinstance(layer, POOL_TYPES):
-            kernel, stride = pair(layer.pool_size)[0], pair(layer.strides)[0]
-        elif len(layer.output.shape) == 4:
-            kernel, stride = 1, 1
-        else:
-            break  # Flatten / Dense / global pooling: every output sees the whole image.
-        padding = (same_padding_before(kernel, stride, layer.input.shape[1])
-                   if getattr(layer, "padding", "valid") == "same" else 0)
-        start += ((kernel - 1) / 2 - padding) * jump
+        layer_inputs = _flat(layer_graph.input_of(model, layer))
+        inputs = [geometry_of[id(tensor)] for tensor in layer_inputs
+                  if id(tensor) in geometry_of]  # a gate from a Dense branch adds no field
+        outputs = _flat(layer_graph.output_of(model, layer))
+        if not inputs or any(len(tensor.shape) != 4 for tensor in outputs):
+            continue  # not on a spatial path from the image
+        size, jump, start = max(inputs, key=lambda field: (field[0], field[1]))
+        kernel, stride, before = _kernel_and_stride(layer)
+        if before is None:  # a convolution or pooling: its own padding rule
+            before = (same_padding_before(kernel, stride, layer_inputs[0].shape[1])
+                      if getattr(layer, "padding", "valid") == "same" else 0)
+        start += ((kernel - 1) / 2 - before) * jump
         size += (kernel - 1) * jump
         jump *= stride
+        for tensor in outputs:
+            geometry_of[id(tensor)] = (size, jump, start)
         geometry[layer.name] = (size, jump, start)
     return geometry
 

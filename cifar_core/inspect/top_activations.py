@@ -14,6 +14,7 @@ from cifar_core import background
 from cifar_core.backend import keras, tf
 from cifar_core.display import pictures
 from cifar_core.inspect import activations, model_cache, receptive_fields
+from cifar_core.models import layer_graph
 
 #: The cache folder's name for peak tables.
 CACHE_KIND = "top-activations"
@@ -33,7 +34,7 @@ def peak_activations(model, images, names=None, *, batch_size=BATCH_SIZE, progre
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size!r}")
     peaks_model = keras.Model(model.input, {  # (N, H, W, C) -> (N, C) per layer
-        name: keras.ops.max(model.get_layer(name).output, axis=(1, 2)) for name in names})
+        name: keras.ops.max(layer_graph.output_of(model, name), axis=(1, 2)) for name in names})
     signature = tf.TensorSpec((None,) + tuple(model.input.shape[1:]), tf.float32)
     forward = tf.function(lambda batch: peaks_model(batch, training=False),
                           input_signature=[signature])
@@ -66,7 +67,7 @@ def top_images(peaks, filter_index, count=16):
 def peak_boxes(model, layer, positions, image_side=32):
     """(top, left, bottom, right) input boxes for flat peak ``positions`` of a layer."""
     geometry = receptive_fields.field_geometry(model)[layer]
-    width = model.get_layer(layer).output.shape[2]
+    width = layer_graph.output_of(model, layer).shape[2]
     return [receptive_fields.field_box(geometry, *divmod(int(position), width), image_side)
             for position in positions]
 

@@ -144,6 +144,14 @@ def build_model(name, seed=None, precision="float32"):
     return ARCHITECTURES[name](dtype=precision)
 
 
+#: Convolution-like layers, found by type (never by name): any stride, padding, dilation or
+#: activation. Keras 3's depthwise and separable convolutions are not ``Conv2D`` subclasses.
+CONVOLUTION_TYPES = (layers.Conv2D, layers.DepthwiseConv2D, layers.SeparableConv2D)
+
+
 def conv_layer_names(model):
-    """Names of the model's Conv2D layers in order (``conv1``, ``conv2``, ...)."""
-    return [layer.name for layer in model.layers if isinstance(layer, layers.Conv2D)]
+    """Names of the model's convolution-like layers (``CONVOLUTION_TYPES``) in graph order.
+
+    Empty for a model without convolutions (a Dense-only classifier).
+    """
+    return [layer.name for layer in model.layers if isinstance(layer, CONVOLUTION_TYPES)]

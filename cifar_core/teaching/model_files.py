@@ -27,6 +27,10 @@ class ModelFileError(Exception):
     """A model file whose layers cannot be read; the message names the file and the fault."""
 
 
+#: Convolution-like layer classes: the Layers page offers these (``architectures``' rule).
+CONVOLUTION_KINDS = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D")
+
+
 @dataclass(frozen=True)
 class LayerInfo:
     """One layer as the file's config describes it.
@@ -41,11 +45,12 @@ class LayerInfo:
     kernel_size: tuple[int, int] | None = None
     strides: tuple[int, int] | None = None
     padding: str | None = None
+    dilation: tuple[int, int] = (1, 1)
 
     @property
     def is_conv(self):
-        """Whether the Layers page offers this layer (it lists the Conv2D layers)."""
-        return self.kind == "Conv2D"
+        """Whether the Layers page offers this layer (its convolution-like layers)."""
+        return self.kind in CONVOLUTION_KINDS
 
 
 def _positive_int(value):
@@ -69,15 +74,16 @@ def _layer_info(entry):
     name, kind = settings.get("name"), entry.get("class_name")
     if not isinstance(name, str) or not isinstance(kind, str):
         return None
-    if kind != "Conv2D":
+    if kind not in CONVOLUTION_KINDS:
         return LayerInfo(name, kind)
-    filters = settings.get("filters")
+    filters = settings.get("filters")  # None for a depthwise layer: it depends on its input
     return LayerInfo(name, kind,
                      filters=filters if isinstance(filters, int) and filters > 0 else None,
                      kernel_size=_pair(settings.get("kernel_size")),
                      strides=_pair(settings.get("strides")),
                      padding=settings.get("padding") if isinstance(settings.get("padding"),
-                                                                   str) else None)
+                                                                   str) else None,
+                     dilation=_pair(settings.get("dilation_rate", 1)) or (1, 1))
 
 
 @functools.lru_cache(maxsize=32)
@@ -139,7 +145,8 @@ def output_size(layer, input_size=contract.IMAGE_SHAPE[0]):
     """
     if not layer.is_conv or layer.kernel_size is None or layer.strides is None:
         return None
-    kernel, stride = layer.kernel_size[0], layer.strides[0]
+    kernel = (layer.kernel_size[0] - 1) * layer.dilation[0] + 1  # a dilated kernel's span
+    stride = layer.strides[0]
     if layer.padding == "same":
         return math.ceil(input_size / stride)
     if layer.padding == "valid":

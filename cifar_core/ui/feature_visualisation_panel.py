@@ -12,7 +12,7 @@ import streamlit as st
 
 from cifar_core import ui
 from cifar_core.display import pictures
-from cifar_core.inspect import feature_visualisation, feature_visualisation_results
+from cifar_core.inspect import feature_visualisation, feature_visualisation_results, kernels
 from cifar_core.ui import task_panel
 
 HEADER = "What a filter wants to see"
@@ -95,7 +95,7 @@ def _one_filter(model, model_path, layer, filter_index, images, labels, class_na
 
 def _layer_grid(model, model_path, layer, images):
     filters = feature_visualisation_results.grid_filters(model, layer)
-    count = model.get_layer(layer).output.shape[-1]
+    count = kernels.filter_count(model, layer)
     which = (f"all {count} filters" if len(filters) == count
              else f"the first {len(filters)} of its {count} filters")
     if not st.toggle(f"Show the whole layer's grid ({which})", key="fv_grid"):
