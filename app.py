@@ -10,6 +10,7 @@ st.set_page_config(page_title="CIFAR-10 CNN Explorer", page_icon=":material/grid
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/lessons.py", title="Lessons", icon=":material/school:"),
+    st.Page("pages/models.py", title="Models", icon=":material/neurology:"),
     st.Page("pages/dataset.py", title="Dataset", icon=":material/photo_library:"),
     st.Page("pages/layers.py", title="Layers", icon=":material/layers:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),

@@ -70,7 +70,8 @@ if st.toggle("Use the camera", key="camera",
     files = [shot] if shot is not None else []
 else:
     files = st.file_uploader("Images (PNG, JPEG, BMP, GIF or WebP)", key="uploads",
-                             type=list(photos.UPLOAD_TYPES), accept_multiple_files=True) or []
+                             type=list(photos.UPLOAD_TYPES), accept_multiple_files=True,
+                             max_upload_size=photos.UPLOAD_LIMIT_MB) or []
 if not files:
     st.info("Upload one or more photos of airplanes, cars, birds, cats, deer, dogs, frogs, "
             "horses, ships or trucks.", icon=":material/upload:")

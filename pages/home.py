@@ -25,6 +25,7 @@ st.markdown(
 st.header("The way through")
 steps = [
     ("pages/lessons.py", "Lessons", "ready-made lessons that walk a class through these pages."),
+    ("pages/models.py", "Models", "the networks on offer, inside and out; bring your own."),
     ("pages/dataset.py", "Dataset", "browse the images and zoom into one down to its pixels."),
     ("pages/layers.py", "Layers", "follow one image through every convolution layer."),
     ("pages/train.py", "Train", "train a network and watch it learn, live."),

@@ -26,7 +26,11 @@ UPLOAD_TYPES = ("png", "jpg", "jpeg", "bmp", "gif", "webp")
 #: A 10 MB PNG of one colour can declare billions of pixels; it is refused from its header.
 MAX_PIXELS = 40_000_000
 
-#: Largest file accepted, in bytes (Streamlit's own upload cap is 10 MB).
+#: The image uploaders' own cap in MB (``st.file_uploader(max_upload_size=...)``); the
+#: server's cap, ``.streamlit/config.toml``'s maxUploadSize, is higher for model files.
+UPLOAD_LIMIT_MB = 10
+
+#: Largest file accepted, in bytes (the uploaders stop images over UPLOAD_LIMIT_MB first).
 MAX_BYTES = 20 * 1024 * 1024
 
 #: Side of the square image the models take.

@@ -28,7 +28,8 @@ def _pick_random(labels, wanted):
 
 def _uploaded_image():
     """(image, caption) of the upload in this session; stops the page without one."""
-    file = st.file_uploader("Image (PNG, JPEG, BMP, GIF, WebP)", type=photos.UPLOAD_TYPES)
+    file = st.file_uploader("Image (PNG, JPEG, BMP, GIF, WebP)", type=photos.UPLOAD_TYPES,
+                            max_upload_size=photos.UPLOAD_LIMIT_MB)
     if file is not None and st.session_state.get("upload_id") != file.file_id:
         # Copy the bytes once per new file, not on every rerun; an image handed over by
         # Classify later is then not overwritten by the file still in the uploader.

@@ -13,8 +13,8 @@ def test_home_explains_and_reports_status(real_cifar_path):
     assert "convolution" in text and "32 x 32" in text
     assert any("CIFAR-10 found at" in message.value for message in app.success)
     links = [link.proto.label for link in app.get("page_link")]
-    assert [label.split("**")[1] for label in links] == [
-        "Lessons", "Dataset", "Layers", "Train", "Classify", "Evaluate"]  # the way through
+    assert [label.split("**")[1] for label in links] == [  # the way through
+        "Lessons", "Models", "Dataset", "Layers", "Train", "Classify", "Evaluate"]
 
 
 def test_home_says_when_the_dataset_is_missing(tmp_path, monkeypatch):

@@ -20,6 +20,7 @@ from tests.e2e.browser import AXE_CORE, axe_violations, tab_to, wait_for_script
 #: Each page with the URL that opens it and a text that shows it has finished drawing.
 PAGES = {
     "home": ("", "The way through"),
+    "models": ("models?model=tiny", "Take it with you"),
     "dataset": ("dataset?index=3", "Images per class"),
     "layers": ("layers?model=tiny&split=test&index=7", "Trained versus untrained"),
     "train": ("train", "Run history"),
@@ -136,6 +137,9 @@ def test_upload_a_file_by_keyboard(app, page):
 
 def test_start_and_stop_a_run_by_keyboard(app, page):
     page.goto(f"{app}/train?preset=demo")
+    # The first visit may load the dataset in the background and rerun when it is in: wait
+    # for the form itself before tabbing, or the rerun takes the focus back to the top.
+    page.get_by_label("Epochs").wait_for(timeout=120_000)
     wait_for_script(page)
     tab_to(page, "the Epochs field", "e => (e.getAttribute('aria-label') || '')"
            ".startsWith('Epochs')")

@@ -66,7 +66,8 @@ def test_links_to_existing_views_have_no_problem(link, shipped_facts):
 
 
 @pytest.mark.parametrize("link, reason", [
-    ("layer?index=7", "no page 'layer'; the app's pages are: home, lessons, dataset, layers"),
+    ("layer?index=7",
+     "no page 'layer'; the app's pages are: home, lessons, models, dataset, layers"),
     ("layers?layr=conv3", "the Layers page has no parameter 'layr' (it takes: model, split"),
     ("home?index=3", "the Home page has no parameter 'index' (it takes: none)"),
     ("layers?model=resnet", "no model 'resnet'; the app offers: fast, seed"),
