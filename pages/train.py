@@ -6,9 +6,9 @@ import streamlit as st
 
 from cifar_core import ui
 from cifar_core.display import plots
-from cifar_core.models import architectures
+from cifar_core.models import architectures, design
 from cifar_core.training import job_registry, recipes, run_history, runs, train_config
-from cifar_core.ui import job_panel, training_histograms_panel
+from cifar_core.ui import design_panel, job_panel, training_histograms_panel
 
 data = ui.dataset()
 registry = job_panel.server_jobs()
@@ -54,7 +54,9 @@ with st.expander("New run", expanded=not registry.running(), icon=":material/pla
             fields[name] = getattr(columns[column], widget)(label, key=f"field_{name}", **options)
             notes[name] = columns[column].empty()  # room for an error right under the field
 
-        field(0, "model", "selectbox", "Model", options=list(architectures.ARCHITECTURES))
+        field(0, "model", "selectbox", "Model",
+              options=[*architectures.ARCHITECTURES, design.DESIGNED],
+              help="designed: the network under Design a network, below")
         field(0, "epochs", "number_input", "Epochs", step=1)
         field(1, "batch_size", "number_input", "Batch size", step=1)
         field(1, "optimizer", "selectbox", "Optimizer", options=train_config.OPTIMIZERS)
@@ -66,7 +68,8 @@ with st.expander("New run", expanded=not registry.running(), icon=":material/pla
         start = st.form_submit_button("Start training", type="primary",
                                       icon=":material/model_training:")
     if start:
-        config, errors = recipes.config_from_form(st.session_state.preset, fields)
+        config, errors = recipes.config_from_form(st.session_state.preset, fields,
+                                                  design=design_panel.current_design())
         for name, message in errors.items():
             notes.get(name, st).error(message, icon=":material/error:")
         if config is not None:
@@ -78,6 +81,9 @@ with st.expander("New run", expanded=not registry.running(), icon=":material/pla
                 st.session_state.train_job = job.id
                 ui.set_query(job=job.id)
                 st.rerun()
+
+st.header("Design a network")
+design_panel.design_section()
 
 # --- past runs -----------------------------------------------------------------------------
 st.header("Run history")

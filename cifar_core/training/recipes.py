@@ -20,8 +20,11 @@ def form_values(preset_name):
     return {name: 0 if fields[name] is None else fields[name] for name in FORM_FIELDS}
 
 
-def config_from_form(preset_name, fields):
+def config_from_form(preset_name, fields, design=None):
     """(config, errors): the preset with the form's ``fields`` applied, or None and why.
+
+    A ``model`` of "designed" trains ``design`` (the Train page's designed network, a
+    ``models.design`` definition, or None when there is none or it is impossible).
 
     ``errors`` maps each bad field to TrainConfig's own message, so the page can show
     every problem next to its field at once (TrainConfig alone stops at the first).
@@ -32,6 +35,13 @@ def config_from_form(preset_name, fields):
     if unknown:
         raise ValueError(f"not form fields: {sorted(unknown)}")
     fields = dict(fields)
+    if fields.get("model") == train_config.network_design.DESIGNED:
+        if design is None:
+            return None, {"model": "design a possible network first (Design a network)"}
+        try:
+            base = dataclasses.replace(base, model=fields["model"], design=design)
+        except ValueError as error:
+            return None, {"model": str(error).split(": ", 1)[-1]}
     if fields.get("train_size") == 0:
         fields["train_size"] = None
     errors = {}
@@ -62,6 +72,6 @@ def recipe_of(config):
             return name
     for name, preset in train_config.PRESETS.items():
         if all(config.get(key) == value for key, value in preset.to_dict().items()
-               if key not in FORM_FIELDS):
+               if key not in FORM_FIELDS + ("design",)):
             return f"{name} (changed)"
     return "custom"

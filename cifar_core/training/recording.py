@@ -24,8 +24,15 @@ HEARTBEAT_SECONDS = 10.0
 
 
 def first_conv_kernel(model):
-    """conv1's kernel (kh, kw, in, out) as float32."""
-    return np.asarray(model.get_layer("conv1").kernel, dtype=np.float32)
+    """The first Conv2D's kernel on the RGB image (kh, kw, 3, out) as float32, or None.
+
+    Found by type, not by the name ``conv1``: a designed network may start otherwise, or
+    have no convolution at all (then no filter snapshots are saved).
+    """
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D) and layer.kernel.shape[2] == 3:
+            return np.asarray(layer.kernel, dtype=np.float32)
+    return None
 
 
 def current_learning_rate(optimizer):
@@ -44,7 +51,7 @@ class RunRecorder(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.started = self.last_beat = time.time()
-        self.run.save_filters(0, first_conv_kernel(self.model))
+        self._save_filters(0)
 
     def on_train_batch_end(self, batch, logs=None):
         now = time.time()
@@ -56,9 +63,14 @@ class RunRecorder(keras.callbacks.Callback):
         logs = dict(logs or {})
         logs["learning_rate"] = current_learning_rate(self.model.optimizer)
         self.run.record_epoch(epoch + 1, logs, time.time() - self.started)
-        self.run.save_filters(epoch + 1, first_conv_kernel(self.model))
+        self._save_filters(epoch + 1)
         # A checkpoint each epoch: a run killed later still leaves a usable model.keras.
         saving.save_model(self.model, self.run.path / "model.keras")
+
+    def _save_filters(self, epoch):
+        kernel = first_conv_kernel(self.model)
+        if kernel is not None:  # A network without convolutions has no filters to watch.
+            self.run.save_filters(epoch, kernel)
 
 
 #: Layers whose output is not worth a histogram: the input, a copy or a fixed rescaling of

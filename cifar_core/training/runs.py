@@ -6,7 +6,8 @@ Layout of ``<runs dir>/<run id>/`` (runs dir: ``$CIFAR_RUNS_DIR`` or ``<project>
                          started/updated/finished times, epoch, accuracies, error
     history.csv          one row per finished epoch (loss, accuracy, val_*, learning rate, time)
     model.keras          the model when the run ended (finished or stopped)
-    filters/epoch_NNN.npy  conv1's kernel after epoch NNN (000 = before training)
+    filters/epoch_NNN.npy  the first convolution's kernel after epoch NNN (000 = before
+                           training); none for a network without convolutions
     histograms/epoch_NNN.npz  weight and activation histograms then (``histograms``)
     tensorboard/         TensorBoard logs: ``tensorboard --logdir runs``
 Every file is written to a temporary name and renamed into place, so a reader or a

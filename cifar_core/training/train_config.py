@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 from cifar_core.models import contract
+from cifar_core.models import design as network_design
 
 OPTIMIZERS = ("sgd", "nesterov", "adam")
 SCHEDULES = ("constant", "time-decay", "warmup-cosine")
@@ -26,7 +27,8 @@ class TrainConfig:
     Validated on creation (ValueError names the field).
     """
 
-    model: str = "tiny"  # architecture name in contract.ARCHITECTURE_NAMES
+    # architecture name in contract.ARCHITECTURE_NAMES, or "designed" (built from ``design``)
+    model: str = "tiny"
     epochs: int = 1
     batch_size: int = 128
     optimizer: str = "nesterov"  # "sgd" (momentum), "nesterov" (SGD + Nesterov momentum), "adam"
@@ -52,13 +54,27 @@ class TrainConfig:
     # seed net on CPUs with AVX512-BF16 (README's benchmarks); "auto": that where the
     # hardware has native bfloat16 (a GPU, AVX512-BF16, AMX), else "float32".
     precision: str = "float32"
+    # The network drawn on the Train page (a models.design definition, JSON-ready) when
+    # model is "designed"; stored in the run's config.json, so the run can be rebuilt.
+    design: dict | None = None
 
     def __post_init__(self):
         def fail(field, why):
             raise ValueError(f"TrainConfig.{field} = {getattr(self, field)!r}: {why}")
 
-        if self.model not in contract.ARCHITECTURE_NAMES:
-            fail("model", f"choose one of {sorted(contract.ARCHITECTURE_NAMES)}")
+        if self.model not in MODELS:
+            fail("model", f"choose one of {sorted(MODELS)}")
+        # A design is long: its messages name the block, not the whole value.
+        if self.model == network_design.DESIGNED:
+            if self.design is None:
+                raise ValueError("TrainConfig.design: a designed model needs its design")
+            try:  # Checked in plain Python: no TensorFlow, so the CLI answers at once.
+                object.__setattr__(self, "design", network_design.validate(self.design))
+            except ValueError as error:
+                raise ValueError(f"TrainConfig.design: {error}") from error
+        elif self.design is not None:
+            raise ValueError(f"TrainConfig.design: only a {network_design.DESIGNED!r} model "
+                             f"has a design, not {self.model!r}")
         for field, low in (("epochs", 1), ("batch_size", 1), ("validation_size", 0), ("seed", 0)):
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -93,6 +109,11 @@ class TrainConfig:
         if self.precision not in PRECISIONS:
             fail("precision", f"choose one of {list(PRECISIONS)}")
 
+    def __hash__(self):  # The design is a dict: hash its JSON (dataclass' hash would fail).
+        fields = self.to_dict()
+        fields["design"] = None if self.design is None else network_design.to_json(self.design)
+        return hash(tuple(fields.items()))
+
     def to_dict(self):
         """Plain JSON-ready fields, for run folders."""
         return dataclasses.asdict(self)
@@ -106,6 +127,8 @@ class TrainConfig:
         return cls(**fields)
 
 
+#: Models a config may name: our architectures, or a network designed on the Train page.
+MODELS = contract.ARCHITECTURE_NAMES + (network_design.DESIGNED,)
 #: Precisions a config may name: the models' own, plus "auto" (see TrainConfig.precision).
 PRECISIONS = ("auto",) + contract.PRECISIONS
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from cifar_core import backend
 from cifar_core.backend import keras, tf
-from cifar_core.models import architectures, fast_init
+from cifar_core.models import architectures, design, designed, fast_init
 from cifar_core.training import input_pipeline, train_config
 
 
@@ -94,8 +94,12 @@ def validation_subset(config, data):
 
 def build_for(config, images):
     """A compiled model for ``config``; ``images`` initialise the fast net's whitening."""
-    model = architectures.build_model(config.model, seed=config.seed,
-                               precision=effective_precision(config))
+    if config.model == design.DESIGNED:  # drawn on the Train page: built from its definition
+        model = designed.build_designed(config.design, effective_precision(config),
+                                        seed=config.seed)
+    else:
+        model = architectures.build_model(config.model, seed=config.seed,
+                                          precision=effective_precision(config))
     if config.model in architectures.WHITENED:
         fast_init.init_whitening(model, images)
         fast_init.init_identity(model)
