@@ -5,5 +5,7 @@
 - ``embedding_map``: the embedding map: WebGL dots per class, mistakes as crosses, clicks to
   image indices.
 - ``histogram_plots``: value histograms over a grey baseline and their spread over epochs.
+- ``design_diagram``: a designed network as a Graphviz DOT chain of boxes (layer, shape,
+  parameters).
 - ``text``: durations as a teacher reads them aloud.
 """

@@ -3,7 +3,10 @@ well, and why.
 
 - ``activations``: the feature-map extractor, the layer table, feature-map and filter pictures.
 - ``receptive_fields``: which input pixels an output sees; TensorFlow's 'same' padding.
-- ``convolution``: one conv1 output recomputed by hand and checked against the model.
+- ``convolution``: the first convolution's output recomputed by hand (stride, padding,
+  dilation, activation) and checked against the model.
+- ``kernels``: any convolution-like layer's weights: one filter's effective kernel, filters as
+  pictures (depthwise, separable).
 - ``model_cache``: results computed from a model file, kept on disk until the file changes.
 - ``top_activations``: the test images that excite each filter most, cached on disk.
 - ``feature_visualisation``: images synthesised by gradient ascent to excite a filter or a

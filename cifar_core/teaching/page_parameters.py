@@ -164,14 +164,20 @@ def _shown_layer(link):
     return link.query.get("layer", first)
 
 
+def _first_conv(link):
+    """The model's first conv layer's name (the convolution by hand shows it), or None."""
+    return next((layer.name for layer in link.layers or () if layer.is_conv), None)
+
+
 def _conv1_position(what):
-    """A check of a row or column of conv1's output (the convolution by hand)."""
+    """A check of a row or column of the first conv layer's output (the convolution by hand)."""
     def check(value, link):
-        layer = link.conv_layer("conv1")
+        name = _first_conv(link)
+        layer = link.conv_layer(name) if name is not None else None
         size = model_files.output_size(layer) if layer is not None else None
         if size is None:
             return None  # An unreadable model is reported once, by check_view.
-        return _integer(value, 0, size - 1, f"{what} of conv1's output")
+        return _integer(value, 0, size - 1, f"{what} of {name}'s output")
     return check
 
 
@@ -194,6 +200,7 @@ class PageSpec:
 PAGES = {
     "home": PageSpec("Home", {}),
     "lessons": PageSpec("Lessons", {"lesson": _any, "step": _integer_check(1, 999, "step")}),
+    "models": PageSpec("Models", {"model": _model}, default_model="seed"),
     "dataset": PageSpec("Dataset", {
         "split": _split, "index": _image_index, "classes": _class_list, "grid": _grid,
         "seed": _integer_check(0, 2**31 - 1, "shuffle seed"), "page": _grid_page,
@@ -203,7 +210,7 @@ PAGES = {
         "model": _model, "split": _split, "index": _image_index, "layer": _layer,
         "filter": _filter_of(_shown_layer, "filter"), "row": _conv1_position("row"),
         "col": _conv1_position("column"),
-        "step_filter": _filter_of(lambda link: "conv1", "step_filter"),
+        "step_filter": _filter_of(_first_conv, "step_filter"),
     }, default_split="test", default_model="seed"),
     "train": PageSpec("Train", {"preset": _choice(tuple(train_config.PRESETS), "recipe"),
                                 "job": _any, "runs": _any}),

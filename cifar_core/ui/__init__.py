@@ -18,6 +18,14 @@
   asked for).
 - ``training_histograms_panel``: the Train page's "What training changed": a run's weight and
   activation histograms.
+- ``design_panel``: the Train page's "Design a network": blocks, templates, live layer table
+  and diagram, JSON download/upload.
+- ``convolution_panel``: the Layers page's convolution step by step (the first convolution,
+  any kind).
+- ``untrained_panel``: the Layers page's trained versus untrained (a re-initialised clone).
+- ``models_panel``: the Models page's catalogue, one model's card, graph, scaling, files,
+  delete.
+- ``model_upload_panel``: the Models page's "Bring your own model" (upload, import task).
 - ``lesson_panel``: the Lessons page: the lesson chooser, a step with its view, problems.
 - ``projector``: projector mode (``?present=1``), large text for the back row; app.py's.
 
