@@ -20,7 +20,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from bench.timing import timed_reruns  # noqa: E402
+from bench.timing import dataset_error, timed_reruns  # noqa: E402
 
 TARGET_MS = 300.0
 
@@ -43,11 +43,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=10)
     arguments = parser.parse_args()
-    from cifar_core import data
-
-    try:
-        data.load_cifar10(download=False)
-    except data.DatasetError as error:
+    error = dataset_error()
+    if error is not None:
         sys.exit(f"bench_dataset: needs the real dataset ({error})")
 
     def next_page(app, turn):

@@ -23,7 +23,7 @@ import numpy as np
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from cifar_core import data  # noqa: E402
+from bench.timing import test_images_or_random  # noqa: E402
 from cifar_core.inspect import feature_visualisation  # noqa: E402
 from cifar_core.models import architectures, saving  # noqa: E402
 
@@ -90,12 +90,7 @@ def main():
     parser.add_argument("--steps", type=int, default=feature_visualisation.Settings().steps)
     arguments = parser.parse_args()
     settings = feature_visualisation.Settings(steps=arguments.steps)
-    try:
-        test_images = data.load_cifar10(download=False).x_test
-        source = "real CIFAR-10 test set"
-    except data.DatasetError:
-        test_images = np.random.default_rng(0).integers(0, 256, (10000, 32, 32, 3), dtype=np.uint8)
-        source = "10,000 random images (CIFAR-10 not found)"
+    test_images, source = test_images_or_random()
     print(f"Feature visualisation benchmark; test images: {source}; settings: {settings.key()}")
     for name in arguments.models:
         bench_model(name, test_images, settings)

@@ -21,8 +21,7 @@ import numpy as np
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from bench.timing import median_ms, timed_reruns  # noqa: E402
-from cifar_core import data
+from bench.timing import median_ms, test_images_or_random, timed_reruns  # noqa: E402
 from cifar_core.backend import keras  # noqa: E402
 from cifar_core.display import pictures, plots
 from cifar_core.inspect import activations, convolution, top_activations
@@ -97,12 +96,7 @@ def main():
                         help="architecture timed over the test set ('none' skips it)")
     arguments = parser.parse_args()
 
-    try:
-        test_images = data.load_cifar10(download=False).x_test
-        source = "real CIFAR-10 test set"
-    except data.DatasetError:
-        test_images = np.random.default_rng(0).integers(0, 256, (10000, 32, 32, 3), dtype=np.uint8)
-        source = "10,000 random images (CIFAR-10 not found)"
+    test_images, source = test_images_or_random()
     image = test_images[7]
     print(f"Layers benchmark, median of {arguments.repeats} warm runs; images: {source}")
     for architecture in arguments.architectures:

@@ -19,8 +19,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from bench.timing import timed_reruns  # noqa: E402
-from cifar_core import data  # noqa: E402
+from bench.timing import dataset_error, timed_reruns  # noqa: E402
 from cifar_core.backend import keras  # noqa: E402
 from cifar_core.models import architectures, saving  # noqa: E402
 from tests.unit.inspect import any_models  # noqa: E402
@@ -74,9 +73,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=10)
     arguments = parser.parse_args()
-    try:
-        data.load_cifar10(download=False)
-    except data.DatasetError:
+    if dataset_error() is not None:
         print("CIFAR-10 not found (set CIFAR10_PATH): the page needs it; nothing measured.")
         return
     print(f"Layers page rerun after choosing another layer, median of {arguments.repeats}")

@@ -1,4 +1,8 @@
-"""Timing helpers shared by the benchmark scripts in this folder."""
+"""Helpers shared by the benchmark scripts in this folder: timing, and the images to time on.
+
+``cifar_core`` is imported inside the dataset helpers: each script puts the project on
+``sys.path`` itself, and ``median_ms`` needs nothing of it.
+"""
 
 import statistics
 import time
@@ -58,3 +62,32 @@ def timed_reruns(page, query, change, repeats):
         scripts.append(app.session_state["script_ms"])
         cpus.append(app.session_state["script_cpu_ms"])
     return tuple(statistics.median(values[1:]) for values in (scripts, cpus, round_trips))
+
+
+def dataset_error():
+    """Why the real CIFAR-10 cannot be loaded (its ``DatasetError``), or None where it can.
+
+    Benchmarks that time a page on the real dataset check it first, each saying in its own
+    words that nothing was measured.
+    """
+    from cifar_core import data
+
+    try:
+        data.load_cifar10(download=False)
+    except data.DatasetError as error:
+        return error
+    return None
+
+
+def test_images_or_random():
+    """(images, where they came from): the 10,000 real test images, or as many random ones
+    of the same shape where CIFAR-10 is absent, so the benchmark still times the same work."""
+    import numpy as np
+
+    from cifar_core import data
+
+    try:
+        return data.load_cifar10(download=False).x_test, "real CIFAR-10 test set"
+    except data.DatasetError:
+        images = np.random.default_rng(0).integers(0, 256, (10000, 32, 32, 3), dtype=np.uint8)
+        return images, "10,000 random images (CIFAR-10 not found)"

@@ -4,11 +4,13 @@ Everything that writes (run folders, model files and cards, downloads, the decod
 dataset, the evaluation and top-activation caches) goes through ``atomic_path`` or
 ``write_atomic``: the data goes to a temporary sibling, is flushed to disk, and takes the
 real name in one rename. ``save_arrays``/``load_arrays`` are the checked ``.npz`` caches:
-a file saved for another key, or damaged, reads as a miss. NumPy only, no TensorFlow.
+a file saved for another key, or damaged, reads as a miss; ``read_json_object`` reads the
+JSON files (cards, run configs and statuses) just as forgivingly. NumPy only, no TensorFlow.
 """
 
 import contextlib
 import io
+import json
 import os
 import secrets
 import shutil
@@ -110,3 +112,16 @@ def load_arrays(path, *, key=""):
             return {name: stored[name] for name in stored.files if name != KEY_FIELD}
     except NPZ_READ_ERRORS:
         return None
+
+
+def read_json_object(path):
+    """The JSON object (a dict) in ``path``, or None when it is missing, unreadable or not one.
+
+    Cards and run files are read while another thread or process may be writing them, and
+    users copy files in by hand: a reader treats any of that as "no file", never a crash.
+    """
+    try:
+        value = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None

@@ -49,6 +49,32 @@ def _grid(count):
     return math.ceil(count / columns), columns
 
 
+def _panel_grid(panels, empty_message):
+    """An empty grid of subplots, one titled cell a panel: (figure, rows, cells).
+
+    ``cells`` lists (number, panel, row, column) with Plotly's 1-based row and column. Both
+    figures lay their panels out through here, so a layer's histograms and its spreads sit
+    in the same places; ``empty_message`` is the ``ValueError`` for no panels at all.
+    """
+    from plotly.subplots import make_subplots
+
+    if not panels:
+        raise ValueError(empty_message)
+    rows, columns = _grid(len(panels))
+    figure = make_subplots(rows=rows, cols=columns,
+                           subplot_titles=[panel.title for panel in panels],
+                           horizontal_spacing=0.07, vertical_spacing=0.5 / max(rows, 2))
+    cells = [(number, panel, number // columns + 1, number % columns + 1)
+             for number, panel in enumerate(panels)]
+    return figure, rows, cells
+
+
+def _finish_layout(figure, *, rows, height_per_row, **layout):
+    """Size ``figure`` to its ``rows``, with the shared margins and legend, plus ``layout``."""
+    figure.update_layout(height=height_per_row * rows + 140,
+                         margin=dict(l=10, r=10, t=80, b=70), legend=_LEGEND, **layout)
+
+
 def _bars(edges, heights, name, color, opacity, show_legend):
     edges = np.asarray(edges, dtype=np.float64)
     heights = np.asarray(heights, dtype=np.float64)
@@ -69,16 +95,8 @@ def histograms_figure(panels, *, current_name, baseline_name=None, title, log_y=
     "before training"); ``log_y`` puts the heights on a log axis (a ReLU layer's spike
     at 0 otherwise flattens everything else).
     """
-    from plotly.subplots import make_subplots
-
-    if not panels:
-        raise ValueError("no histograms to draw")
-    rows, columns = _grid(len(panels))
-    figure = make_subplots(rows=rows, cols=columns,
-                           subplot_titles=[panel.title for panel in panels],
-                           horizontal_spacing=0.07, vertical_spacing=0.5 / max(rows, 2))
-    for number, panel in enumerate(panels):
-        row, column = number // columns + 1, number % columns + 1
+    figure, rows, cells = _panel_grid(panels, "no histograms to draw")
+    for number, panel, row, column in cells:
         if panel.baseline_edges is not None and baseline_name is not None:
             figure.add_trace(_bars(panel.baseline_edges, panel.baseline_heights, baseline_name,
                                    BASELINE_COLOR, 0.55, number == 0), row=row, col=column)
@@ -87,26 +105,16 @@ def histograms_figure(panels, *, current_name, baseline_name=None, title, log_y=
     figure.update_yaxes(type="log" if log_y else "linear")
     figure.update_yaxes(title_text="density", col=1)
     figure.update_xaxes(title_text="value", row=rows)
-    figure.update_layout(barmode="overlay", bargap=0, title=title,
-                         height=height_per_row * rows + 140,
-                         margin=dict(l=10, r=10, t=80, b=70),
-                         legend=_LEGEND)
+    _finish_layout(figure, rows=rows, height_per_row=height_per_row, barmode="overlay",
+                   bargap=0, title=title)
     return figure
 
 
 def spread_figure(panels, *, title, epoch=None, height_per_row=240):
     """Each panel's minimum-maximum range (light band), mean +- one standard deviation
     (darker band) and mean (line) against epochs; a dotted line marks ``epoch``."""
-    from plotly.subplots import make_subplots
-
-    if not panels:
-        raise ValueError("no statistics to draw")
-    rows, columns = _grid(len(panels))
-    figure = make_subplots(rows=rows, cols=columns,
-                           subplot_titles=[panel.title for panel in panels],
-                           horizontal_spacing=0.07, vertical_spacing=0.5 / max(rows, 2))
-    for number, panel in enumerate(panels):
-        row, column = number // columns + 1, number % columns + 1
+    figure, rows, cells = _panel_grid(panels, "no statistics to draw")
+    for number, panel, row, column in cells:
         epochs = list(panel.epochs)
         means, stds = np.asarray(panel.means, float), np.asarray(panel.stds, float)
         bands = (("minimum to maximum", panel.lows, panel.highs, 0.15),
@@ -127,7 +135,5 @@ def spread_figure(panels, *, title, epoch=None, height_per_row=240):
     figure.update_xaxes(title_text="epoch", row=rows)
     few = max((len(panel.epochs) for panel in panels), default=0) <= 12
     figure.update_xaxes(dtick=1 if few else None)  # whole epochs, not 0.5 steps
-    figure.update_layout(title=title, height=height_per_row * rows + 140,
-                         margin=dict(l=10, r=10, t=80, b=70),
-                         legend=_LEGEND)
+    _finish_layout(figure, rows=rows, height_per_row=height_per_row, title=title)
     return figure

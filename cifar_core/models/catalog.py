@@ -90,11 +90,7 @@ def imported_dir(models_directory=None):
 
 def read_card(card_path):
     """A model card (JSON dict) at ``card_path``, or None when missing or not a card."""
-    try:
-        card = json.loads(Path(card_path).read_text())
-    except (OSError, ValueError):
-        return None
-    return card if isinstance(card, dict) else None
+    return storage.read_json_object(card_path)
 
 
 def imported_entry(card_path):

@@ -8,9 +8,9 @@ test accuracy, input scaling, date.
 """
 
 import datetime
-import json
 from pathlib import Path
 
+from cifar_core import storage
 from cifar_core.models import input_scaling
 
 #: The sources ``catalog`` gives, as the card says them.
@@ -24,11 +24,7 @@ BUILT_IN_SCALING = "pixels / 255 (0-1), by the model's own Rescaling layer"
 
 def _read_json(path):
     """The JSON object in ``path``, or {} when it is missing, unreadable or not an object."""
-    try:
-        value = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
+    return storage.read_json_object(path) or {}
 
 
 def card_path(entry):

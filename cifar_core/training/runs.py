@@ -45,14 +45,6 @@ def runs_dir(directory=None):
     return Path(os.environ.get("CIFAR_RUNS_DIR") or storage.PROJECT_ROOT / "runs")
 
 
-def _read_json(path):
-    try:
-        value = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def _process_start(pid):
     """The process's start time in clock ticks since boot (Linux), or None if unknown/gone."""
     try:
@@ -184,7 +176,8 @@ class RunRecord:
 def read_run(path):
     """The RunRecord of one folder, or None if it is not a readable run."""
     path = Path(path)
-    config, status = _read_json(path / "config.json"), _read_json(path / "status.json")
+    config = storage.read_json_object(path / "config.json")
+    status = storage.read_json_object(path / "status.json")
     if config is None or status is None:
         return None
     return RunRecord(path, config, status)

@@ -209,7 +209,7 @@ def panel_on_a_dense_model(model_path, image):
 
 
 def test_a_model_with_no_convolution(tmp_path):
-    from tests.unit.inspect.test_attributions import build_dense_only_model
+    from tests.unit.inspect.any_models import build_dense_only_model
 
     path = tmp_path / "dense.keras"
     build_dense_only_model().save(path)

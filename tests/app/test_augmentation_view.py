@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from cifar_core.storage import PROJECT_ROOT
+from tests.app.page_helpers import app_at, assert_no_dataset_means_no_section, headers, hide_dataset
 from tests.paths import APP_PATH
 
 TIMEOUT = 60
@@ -18,18 +18,13 @@ HEADER = "What augmentation does"
 
 
 def dataset_page():
-    app = AppTest.from_file(APP_PATH, default_timeout=TIMEOUT)
-    app.switch_page("pages/dataset.py")
-    return app
+    """The app opened at the Dataset page, not yet run."""
+    return app_at("pages/dataset.py", TIMEOUT)
 
 
 @pytest.fixture
 def app(real_cifar_path):
     return dataset_page()
-
-
-def headers(app):
-    return [header.value for header in app.header]
 
 
 def augmentation_pictures(app):
@@ -91,9 +86,5 @@ def test_views_of_the_selected_image_come_on_demand_and_new_draws_change_them(ap
 
 
 def test_no_dataset_shows_how_to_get_it_and_no_section(tmp_path, monkeypatch):
-    monkeypatch.delenv("CIFAR10_PATH", raising=False)
-    monkeypatch.setenv("CIFAR10_CACHE_DIR", str(tmp_path / "empty-cache"))
-    app = dataset_page().run()
-    assert not app.exception
-    assert "could not be loaded" in app.error[0].value
-    assert HEADER not in headers(app) and not app.get("image")
+    hide_dataset(monkeypatch, tmp_path)
+    assert_no_dataset_means_no_section(dataset_page().run(), HEADER)

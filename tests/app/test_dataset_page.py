@@ -3,6 +3,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app.page_helpers import app_at, hide_dataset
 from tests.app.polling import run_until
 from tests.paths import APP_PATH
 
@@ -11,9 +12,7 @@ TIMEOUT = 60
 
 def dataset_page():
     """The app opened at the Dataset page, not yet run."""
-    app = AppTest.from_file(APP_PATH, default_timeout=TIMEOUT)
-    app.switch_page("pages/dataset.py")
-    return app
+    return app_at("pages/dataset.py", TIMEOUT)
 
 
 @pytest.fixture
@@ -74,8 +73,7 @@ def test_malformed_links_fall_back_to_defaults(app, name, value):
 
 
 def test_missing_dataset_shows_the_three_fixes(tmp_path, monkeypatch):
-    monkeypatch.delenv("CIFAR10_PATH", raising=False)
-    monkeypatch.setenv("CIFAR10_CACHE_DIR", str(tmp_path / "empty-cache"))
+    hide_dataset(monkeypatch, tmp_path)
     app = dataset_page().run()
     assert not app.exception
     assert "could not be loaded" in app.error[0].value

@@ -1,14 +1,11 @@
 """AppTest for the Train page's "Design a network": templates, editing, the live table, training."""
 
 import json
-import threading
 
-import numpy as np
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cifar_core import data, ui
 from cifar_core.models import catalog, design, design_templates
 from cifar_core.storage import PROJECT_ROOT
 from cifar_core.training import runs
@@ -16,22 +13,6 @@ from tests.app.polling import run_until
 
 PAGE = str(PROJECT_ROOT / "pages" / "train.py")
 TIMEOUT = 60
-
-
-@pytest.fixture
-def tiny_dataset(monkeypatch):
-    """200 random training images (10 batches of 20), 40 test images."""
-    generator = np.random.default_rng(0)
-    images = generator.integers(0, 256, size=(240, 32, 32, 3), dtype=np.uint8)
-    labels = np.arange(240, dtype=np.int64) % 10
-    tiny = data.Cifar10(images[:200], labels[:200], images[200:], labels[200:], source="tiny")
-    monkeypatch.setattr(ui, "dataset", lambda: tiny)
-    st.cache_resource.clear()
-    yield tiny
-    for thread in threading.enumerate():  # no job outlives its test
-        if thread.name.startswith("training-"):
-            thread.join(120)
-    st.cache_resource.clear()
 
 
 def open_page():

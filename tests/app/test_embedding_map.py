@@ -15,17 +15,16 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app.page_helpers import app_at, captions, check_ok
 from tests.app.polling import run_until
-from tests.paths import APP_PATH
 
 TIMEOUT = 120
 HEADER = "Where the test images live"
 
 
 def evaluate_page():
-    app = AppTest.from_file(APP_PATH, default_timeout=TIMEOUT)
-    app.switch_page("pages/evaluate.py")
-    return app
+    """The app opened at the Evaluate page, not yet run."""
+    return app_at("pages/evaluate.py", TIMEOUT)
 
 
 def embedding_chart(app):
@@ -37,18 +36,9 @@ def embedding_chart(app):
     return None
 
 
-def check_ok(app):
-    assert not app.exception, app.exception
-    assert not app.error, [error.value for error in app.error]
-
-
 def query(app, name):
     value = app.query_params[name]
     return value[-1] if isinstance(value, list) else value
-
-
-def captions(app):
-    return [image.caption for element in app.get("image") for image in element.proto.imgs]
 
 
 def layers_links(app):

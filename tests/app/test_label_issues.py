@@ -11,10 +11,9 @@ import threading
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
+from tests.app.page_helpers import app_at, assert_no_dataset_means_no_section, headers, hide_dataset
 from tests.app.polling import run_until
-from tests.paths import APP_PATH
 
 TIMEOUT = 60
 HEADER = "Which labels look wrong?"
@@ -77,13 +76,8 @@ def gate(models_copy, monkeypatch):
 
 
 def evaluate_page():
-    app = AppTest.from_file(APP_PATH, default_timeout=TIMEOUT)
-    app.switch_page("pages/evaluate.py")
-    return app
-
-
-def headers(app):
-    return [header.value for header in app.header]
+    """The app opened at the Evaluate page, not yet run."""
+    return app_at("pages/evaluate.py", TIMEOUT)
 
 
 def ranked(app):
@@ -197,9 +191,5 @@ def test_a_stopped_ranking_says_so_and_starts_again(gate, monkeypatch):
 
 
 def test_no_dataset_shows_how_to_get_it_and_no_section(models_dir, tmp_path, monkeypatch):
-    monkeypatch.delenv("CIFAR10_PATH", raising=False)
-    monkeypatch.setenv("CIFAR10_CACHE_DIR", str(tmp_path / "empty-cache"))
-    app = evaluate_page().run()
-    assert not app.exception
-    assert "could not be loaded" in app.error[0].value
-    assert HEADER not in headers(app) and not app.get("image")
+    hide_dataset(monkeypatch, tmp_path)
+    assert_no_dataset_means_no_section(evaluate_page().run(), HEADER)

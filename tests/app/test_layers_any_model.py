@@ -7,16 +7,19 @@ temporary CIFAR_MODELS_DIR, so the pages load them as they would a designed or i
 network. The Layers and Evaluate tests need the real dataset and skip without it.
 """
 
-import io
-import time
 
 import pytest
-from PIL import Image
-from streamlit.testing.v1 import AppTest
 
-from cifar_core.storage import PROJECT_ROOT
+from tests.app.page_helpers import (
+    app_at,
+    captions,
+    check_ok,
+    find_top_images,
+    headers,
+    page_alone,
+    png_bytes,
+)
 from tests.app.polling import run_until
-from tests.paths import APP_PATH
 from tests.unit.inspect import any_models
 
 TIMEOUT = 90
@@ -38,28 +41,22 @@ def saved_models(tmp_path_factory):
     return directory, conv_names
 
 
-@pytest.fixture
-def models_folder(saved_models, monkeypatch):
-    directory, conv_names = saved_models
+def use_models_folder(saved, monkeypatch):
+    """Point the app at a saved (folder, {model: conv layer names}) pair; the names."""
+    directory, conv_names = saved
     monkeypatch.setenv("CIFAR_MODELS_DIR", str(directory))
     return conv_names
 
 
+@pytest.fixture
+def models_folder(saved_models, monkeypatch):
+    """The builders' models as the app's models folder; {name: conv layer names}."""
+    return use_models_folder(saved_models, monkeypatch)
+
+
 def page(name):
-    return AppTest.from_file(str(PROJECT_ROOT / "pages" / f"{name}.py"), default_timeout=TIMEOUT)
-
-
-def headers(app):
-    return [header.value for header in app.header]
-
-
-def captions(app):
-    return [image.caption for element in app.get("image") for image in element.proto.imgs]
-
-
-def check_ok(app):
-    assert not app.exception, app.exception
-    assert not app.error, [error.value for error in app.error]
+    """The page script ``pages/<name>.py`` on its own, not yet run."""
+    return page_alone(name, TIMEOUT)
 
 
 @pytest.mark.parametrize("name", any_models.WITH_CONVOLUTIONS)
@@ -129,57 +126,53 @@ def test_top_activating_images_on_a_residual_network(real_cifar_path, models_fol
     app = page("layers")
     app.query_params.update(model="residual", layer=last, filter="2")
     app.run()
-    if any(button.key == "find_top" for button in app.button):
-        app.button(key="find_top").click().run()
-    deadline = time.monotonic() + 120
-    while not any("Highest peak activation first" in caption for caption in captions(app)):
-        assert time.monotonic() < deadline, "top images never appeared"
-        time.sleep(0.5)
-        app.run()
+    app = find_top_images(app)
     check_ok(app)
     assert headers(app)[4] == f"Test images that excite {last} filter 2 most"
 
 
 def png(color, size=(40, 40)):
-    buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, format="PNG")
-    return buffer.getvalue()
+    """A one-colour PNG upload of ``size`` (width, height)."""
+    return png_bytes(color, size)
+
+
+def classify_page_with_upload(model, heat, file_name, color):
+    """The Classify page on ``model`` with ``heat`` maps, after uploading a ``color`` PNG."""
+    app = page("classify")
+    app.query_params.update(model=model, heat=heat)
+    app.run()
+    app.file_uploader[0].set_value([(file_name, png(color), "image/png")]).run()
+    return app
+
+
+def until_heat_map(app, heat):
+    """Rerun ``app`` until it shows the ``heat`` map of the upload; the app."""
+    return run_until(app, lambda app: any(caption.startswith(f"{heat} for")
+                                          for caption in captions(app)))
 
 
 @pytest.mark.parametrize("name", ["residual", "mobile", "standardised"])
 def test_classify_grad_cam_on_any_convolution(models_folder, name):
-    app = page("classify")
-    app.query_params.update(model=name, heat="Grad-CAM")
-    app.run()
-    app.file_uploader[0].set_value([("red.png", png((200, 30, 30)), "image/png")]).run()
-    app = run_until(app, lambda app: any(caption.startswith("Grad-CAM for")
-                                         for caption in captions(app)))
+    app = classify_page_with_upload(name, "Grad-CAM", "red.png", (200, 30, 30))
+    app = until_heat_map(app, "Grad-CAM")
     check_ok(app)
     layer_choice = app.selectbox(key="layer_0")
     assert layer_choice.options == models_folder[name][::-1]
 
 
 def test_classify_without_convolutions_offers_saliency(models_folder):
-    app = page("classify")
-    app.query_params.update(model="perceptron", heat="Grad-CAM")
-    app.run()
-    app.file_uploader[0].set_value([("blue.png", png((20, 30, 220)), "image/png")]).run()
+    app = classify_page_with_upload("perceptron", "Grad-CAM", "blue.png", (20, 30, 220))
     assert not app.exception
     assert "Grad-CAM needs a convolution layer" in app.warning[0].value
     app.query_params.update(heat="Saliency")
-    app = page("classify")
-    app.query_params.update(model="perceptron", heat="Saliency")
-    app.run()
-    app.file_uploader[0].set_value([("blue.png", png((20, 30, 220)), "image/png")]).run()
-    app = run_until(app, lambda app: any(caption.startswith("Saliency for")
-                                         for caption in captions(app)))
+    app = classify_page_with_upload("perceptron", "Saliency", "blue.png", (20, 30, 220))
+    app = until_heat_map(app, "Saliency")
     check_ok(app)
 
 
 @pytest.mark.parametrize("name", ["residual", "perceptron"])
 def test_evaluate_page_on_any_architecture(real_cifar_path, models_folder, name):
-    app = AppTest.from_file(APP_PATH, default_timeout=TIMEOUT)
-    app.switch_page("pages/evaluate.py")
+    app = app_at("pages/evaluate.py", TIMEOUT)
     app.query_params.update(model=name)
     app.run()
     app = run_until(app, lambda app: app.exception or app.error or app.get("image"))
@@ -208,9 +201,8 @@ def imported_folder(tmp_path_factory):
 
 @pytest.fixture
 def imported_models(imported_folder, monkeypatch):
-    directory, conv_names = imported_folder
-    monkeypatch.setenv("CIFAR_MODELS_DIR", str(directory))
-    return conv_names
+    """The imported zoo as the app's models folder; {kind: conv layer names}."""
+    return use_models_folder(imported_folder, monkeypatch)
 
 
 def test_layers_page_on_every_imported_kind(real_cifar_path, imported_models):
@@ -229,15 +221,10 @@ def test_layers_page_on_every_imported_kind(real_cifar_path, imported_models):
 
 def test_classify_and_evaluate_on_an_imported_residual_network(real_cifar_path,
                                                                imported_models):
-    app = page("classify")
-    app.query_params.update(model="residual_strided", heat="Grad-CAM")
-    app.run()
-    app.file_uploader[0].set_value([("red.png", png((200, 30, 30)), "image/png")]).run()
-    app = run_until(app, lambda app: any(caption.startswith("Grad-CAM for")
-                                         for caption in captions(app)))
+    app = classify_page_with_upload("residual_strided", "Grad-CAM", "red.png", (200, 30, 30))
+    app = until_heat_map(app, "Grad-CAM")
     check_ok(app)
-    app = AppTest.from_file(APP_PATH, default_timeout=TIMEOUT)
-    app.switch_page("pages/evaluate.py")
+    app = app_at("pages/evaluate.py", TIMEOUT)
     app.query_params.update(model="nested_block")
     app.run()
     app = run_until(app, lambda app: app.exception or app.error or app.get("image"))

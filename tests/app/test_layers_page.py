@@ -4,15 +4,18 @@ The models are untrained copies of the seed, fast and tiny architectures saved t
 temporary models folder, so the page is tested without shipped weights.
 """
 
-import io
 import shutil
-import time
 
 import pytest
-from PIL import Image
-from streamlit.testing.v1 import AppTest
 
-from cifar_core.storage import PROJECT_ROOT
+from tests.app.page_helpers import (
+    captions,
+    check_ok,
+    find_top_images,
+    headers,
+    page_alone,
+    png_bytes,
+)
 
 TIMEOUT = 90
 SECTIONS = ["The image flowing through the network", "One layer in detail",
@@ -33,26 +36,14 @@ def untrained_models_dir(tmp_path_factory):
 
 
 def layers_page():
-    return AppTest.from_file(str(PROJECT_ROOT / "pages" / "layers.py"), default_timeout=TIMEOUT)
+    """The Layers page script on its own, not yet run."""
+    return page_alone("layers", TIMEOUT)
 
 
 @pytest.fixture
 def app(real_cifar_path, untrained_models_dir, monkeypatch):
     monkeypatch.setenv("CIFAR_MODELS_DIR", str(untrained_models_dir))
     return layers_page()
-
-
-def headers(app):
-    return [header.value for header in app.header]
-
-
-def captions(app):
-    return [image.caption for element in app.get("image") for image in element.proto.imgs]
-
-
-def check_ok(app):
-    assert not app.exception, app.exception
-    assert not app.error, [error.value for error in app.error]
 
 
 @pytest.mark.parametrize("model", ["seed", "fast"])
@@ -129,15 +120,14 @@ def test_random_picks_an_image_of_the_chosen_class(app):
     assert any(": cat" in caption for caption in captions(app))
 
 
-def png_bytes(color=(200, 30, 30), size=(50, 40)):
-    buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, format="PNG")
-    return buffer.getvalue()
+def upload_png(color=(200, 30, 30), size=(50, 40)):
+    """A one-colour PNG upload: red, 50 x 40 pixels unless told otherwise."""
+    return png_bytes(color, size)
 
 
 def test_upload_handed_over_from_classify(app):
     app.query_params.update(model="tiny")
-    app.session_state["layers_upload"] = ("red.png", png_bytes())
+    app.session_state["layers_upload"] = ("red.png", upload_png())
     app.run()
     check_ok(app)
     assert app.session_state["source"] == "upload"
@@ -157,7 +147,7 @@ def test_an_upload_is_decoded_once_not_on_every_rerun(app, monkeypatch):
     real_decode = photos.decode_image
     monkeypatch.setattr(photos, "decode_image", counted_decode)
     app.query_params.update(model="tiny")
-    app.session_state["layers_upload"] = ("teal.png", png_bytes(color=(10, 160, 150)))
+    app.session_state["layers_upload"] = ("teal.png", upload_png(color=(10, 160, 150)))
     app.run()
     app.toggle(key="per_map").set_value(True).run()  # a rerun for another widget
     check_ok(app)
@@ -166,7 +156,7 @@ def test_an_upload_is_decoded_once_not_on_every_rerun(app, monkeypatch):
 
 def test_a_broken_upload_shows_a_message(app):
     app.query_params.update(model="tiny")
-    app.session_state["layers_upload"] = ("broken.png", png_bytes()[:60])
+    app.session_state["layers_upload"] = ("broken.png", upload_png()[:60])
     app.run()
     assert not app.exception
     assert "broken.png" in app.error[0].value
@@ -175,13 +165,7 @@ def test_a_broken_upload_shows_a_message(app):
 def test_top_activating_images_are_found_with_progress(app):
     app.query_params.update(model="tiny", layer="conv2", filter="4")
     app.run()
-    if any(button.key == "find_top" for button in app.button):  # Not on disk from an earlier run.
-        app.button(key="find_top").click().run()
-    deadline = time.monotonic() + 120
-    while not any("Highest peak activation first" in caption for caption in captions(app)):
-        assert time.monotonic() < deadline, "top images never appeared"
-        time.sleep(0.5)
-        app.run()
+    app = find_top_images(app)
     check_ok(app)
     assert headers(app)[4] == "Test images that excite conv2 filter 4 most"
 

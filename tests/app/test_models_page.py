@@ -10,9 +10,8 @@ import json
 import re
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from cifar_core.storage import PROJECT_ROOT
+from tests.app.page_helpers import check_ok, page_alone
 from tests.app.polling import run_until
 
 TIMEOUT = 120
@@ -56,12 +55,8 @@ def model_bytes(tmp_path, kind="sequential", name="student.keras"):
 
 
 def models_page():
-    return AppTest.from_file(str(PROJECT_ROOT / "pages" / "models.py"), default_timeout=TIMEOUT)
-
-
-def check_ok(app):
-    assert not app.exception, app.exception
-    assert not app.error, [error.value for error in app.error]
+    """The Models page script on its own, not yet run."""
+    return page_alone("models", TIMEOUT)
 
 
 def catalogue(app):
@@ -78,6 +73,15 @@ def upload(app, name, data):
     app.file_uploader[0].set_value((name, data, "application/octet-stream")).run()
     button(app, "Import").click().run()
     return run_until(app, lambda a: a.success or a.error or a.exception, seconds=180)
+
+
+def page_showing_upload(tmp_path, stem):
+    """The page after a student model uploaded as ``<stem>.keras`` is imported and chosen."""
+    app = models_page()
+    app.run()
+    upload(app, f"{stem}.keras", model_bytes(tmp_path))
+    app.query_params["model"] = stem
+    return app.run()
 
 
 def imported_cards(directory):
@@ -263,11 +267,7 @@ def test_a_file_over_the_limit_is_refused_before_import(real_cifar_path, models_
 
 
 def test_override_the_scaling(real_cifar_path, models_folder, tmp_path):
-    app = models_page()
-    app.run()
-    upload(app, "student.keras", model_bytes(tmp_path))
-    app.query_params["model"] = "student"
-    app.run()
+    app = page_showing_upload(tmp_path, "student")
     check_ok(app)
     table = next(frame.value for frame in app.dataframe if "scaling" in frame.value.columns)
     # The candidates' accuracies, best first.
@@ -288,11 +288,7 @@ def test_override_the_scaling(real_cifar_path, models_folder, tmp_path):
 
 
 def test_delete_an_imported_model_after_confirming(real_cifar_path, models_folder, tmp_path):
-    app = models_page()
-    app.run()
-    upload(app, "gone.keras", model_bytes(tmp_path))
-    app.query_params["model"] = "gone"
-    app.run()
+    app = page_showing_upload(tmp_path, "gone")
     delete = button(app, "Delete gone")
     assert delete.disabled  # not before the confirmation
     app.checkbox(key="confirm_delete_gone").check().run()

@@ -6,11 +6,8 @@ import threading
 import types
 
 import numpy as np
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cifar_core import data, ui
 from cifar_core.storage import PROJECT_ROOT
 from cifar_core.training import histograms, recording, runs, train_config
 from cifar_core.ui import training_histograms_panel
@@ -18,19 +15,6 @@ from tests.unit.training.doubles import TINY
 
 PAGE = str(PROJECT_ROOT / "pages" / "train.py")
 TIMEOUT = 60
-
-
-@pytest.fixture
-def tiny_dataset(monkeypatch):
-    """The page's dataset: 200 random training images and 40 test images."""
-    generator = np.random.default_rng(0)
-    images = generator.integers(0, 256, size=(240, 32, 32, 3), dtype=np.uint8)
-    labels = np.arange(240, dtype=np.int64) % 10
-    tiny = data.Cifar10(images[:200], labels[:200], images[200:], labels[200:], source="tiny")
-    monkeypatch.setattr(ui, "dataset", lambda: tiny)
-    st.cache_resource.clear()
-    yield tiny
-    st.cache_resource.clear()
 
 
 def figures(app):

@@ -42,7 +42,7 @@ def student_file(tmp_path_factory):
 
 def test_upload_a_model_and_open_it_in_layers(models_url, student_file, page):
     page.goto(models_url)
-    page.get_by_text("Bring your own model").wait_for()
+    page.get_by_text("Bring your own model", exact=True).wait_for()
     wait_for_script(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         {"name": "notebook_cnn.keras", "mimeType": "application/octet-stream",
@@ -55,7 +55,7 @@ def test_upload_a_model_and_open_it_in_layers(models_url, student_file, page):
 
     # The new model's card, then the link into Layers.
     page.goto(f"{models_url}?model=notebook_cnn")
-    page.get_by_text("Its input scaling").wait_for(timeout=120_000)
+    page.get_by_text("Its input scaling", exact=True).wait_for(timeout=120_000)
     wait_for_script(page)
     expect(page.get_by_text("imported from a file")).to_be_visible()
     page.get_by_role("link", name="Open notebook_cnn in Layers").click()
@@ -68,7 +68,7 @@ def test_upload_a_model_and_open_it_in_layers(models_url, student_file, page):
 
 def test_a_bad_file_gets_one_message(models_url, page):
     page.goto(models_url)
-    page.get_by_text("Bring your own model").wait_for()
+    page.get_by_text("Bring your own model", exact=True).wait_for()
     wait_for_script(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         {"name": "junk.h5", "mimeType": "application/octet-stream", "buffer": b"\x00" * 512})

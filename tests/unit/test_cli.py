@@ -8,6 +8,7 @@ import pytest
 
 from cifar_core import cli, data
 from cifar_core.training import runs
+from tests.fresh_python import cli_help_and_frameworks
 
 
 @pytest.mark.parametrize("argv, words", [
@@ -55,13 +56,8 @@ def test_help_names_every_preset_and_architecture(capsys):
 
 def test_help_answers_without_tensorflow():
     """``--help`` and usage errors must not wait seconds for TensorFlow to import."""
-    code = ("import sys\nfrom cifar_core import cli\n"
-            "try:\n    cli.main(['train', '--help'])\nexcept SystemExit:\n    pass\n"
-            "print(sorted(name for name in ('tensorflow', 'keras') if name in sys.modules))")
-    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                               timeout=60)
-    assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.strip().splitlines()[-1] == "[]"
+    _, frameworks = cli_help_and_frameworks("train")
+    assert frameworks == "[]"
 
 
 def test_module_entry_point_reports_one_line():

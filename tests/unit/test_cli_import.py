@@ -1,13 +1,11 @@
 """``python -m cifar_core import|evaluate`` on model files made elsewhere."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 from cifar_core import cli, data
 from cifar_core.models import catalog, input_scaling
+from tests.fresh_python import cli_help_and_frameworks
 from tests.unit.models import zoo
 
 
@@ -76,11 +74,6 @@ def test_evaluate_still_reads_our_own_files(tiny_model_path, capsys, tiny_data):
 
 
 def test_import_help_answers_without_tensorflow():
-    code = ("import sys\nfrom cifar_core import cli\n"
-            "try:\n    cli.main(['import', '--help'])\nexcept SystemExit:\n    pass\n"
-            "print(sorted(name for name in ('tensorflow', 'keras') if name in sys.modules))")
-    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                               timeout=60)
-    assert completed.returncode == 0, completed.stderr
-    assert "--scaling" in completed.stdout
-    assert completed.stdout.strip().splitlines()[-1] == "[]"
+    output, frameworks = cli_help_and_frameworks("import")
+    assert "--scaling" in output
+    assert frameworks == "[]"

@@ -120,3 +120,40 @@ BUILDERS = {"sequential": sequential_default_names, "standardised": standardised
             "separable": separable_first, "perceptron": dense_only}
 #: The builders whose models have at least one convolution.
 WITH_CONVOLUTIONS = [name for name in BUILDERS if name != "perceptron"]
+
+
+# Models whose answers are known, for the attribution methods and their sanity check (not
+# in BUILDERS: they are set by hand, not shapes to parametrise the pages' tests over).
+ROWS, COLUMNS = slice(8, 16), slice(16, 24)  # the region the hand-set model reads
+WEIGHT = 0.02  # its weight per channel of each pixel (0-1 after rescaling)
+
+
+def build_region_model():
+    """conv1 sums the channels (1x1, weights 1); the head reads only the region, class 0.
+
+    Its "airplane" logit is a weighted sum of the pixels in one 8 x 8 square (``ROWS``,
+    ``COLUMNS``) and nothing else, so occlusion must find that square and Integrated
+    Gradients is exact there.
+    """
+    images = keras.Input((32, 32, 3), name="images")
+    x = keras.layers.Rescaling(1 / 255, name="rescaling")(images)
+    x = keras.layers.Conv2D(1, 1, use_bias=False, name="conv1")(x)  # (32, 32, 1)
+    x = keras.layers.Flatten(name="flatten")(x)  # (1024,)
+    probabilities = keras.layers.Dense(10, activation="softmax", name="probabilities")(x)
+    model = keras.Model(images, probabilities, name="region")
+    model.get_layer("conv1").set_weights([np.ones((1, 1, 3, 1), np.float32)])
+    kernel = np.zeros((32, 32, 10), np.float32)
+    kernel[ROWS, COLUMNS, 0] = WEIGHT
+    model.get_layer("probabilities").set_weights([kernel.reshape(1024, 10),
+                                                  np.zeros(10, np.float32)])
+    return model
+
+
+def build_dense_only_model():
+    """No convolution at all: Grad-CAM cannot explain it, the other methods can."""
+    images = keras.Input((32, 32, 3), name="images")
+    x = keras.layers.Rescaling(1 / 255, name="rescaling")(images)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(16, activation="relu", name="dense1")(x)
+    probabilities = keras.layers.Dense(10, activation="softmax", name="probabilities")(x)
+    return keras.Model(images, probabilities, name="dense-only")

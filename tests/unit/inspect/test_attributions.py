@@ -12,48 +12,7 @@ import pytest
 from cifar_core import background
 from cifar_core.backend import keras, tf
 from cifar_core.inspect import attributions, inference
-
-ROWS, COLUMNS = slice(8, 16), slice(16, 24)  # the region the hand-set model reads
-WEIGHT = 0.02  # its weight per channel of each pixel (0-1 after rescaling)
-
-
-def build_region_model():
-    """conv1 sums the channels (1x1, weights 1); the head reads only the region, class 0."""
-    images = keras.Input((32, 32, 3), name="images")
-    x = keras.layers.Rescaling(1 / 255, name="rescaling")(images)
-    x = keras.layers.Conv2D(1, 1, use_bias=False, name="conv1")(x)  # (32, 32, 1)
-    x = keras.layers.Flatten(name="flatten")(x)  # (1024,)
-    probabilities = keras.layers.Dense(10, activation="softmax", name="probabilities")(x)
-    model = keras.Model(images, probabilities, name="region")
-    model.get_layer("conv1").set_weights([np.ones((1, 1, 3, 1), np.float32)])
-    kernel = np.zeros((32, 32, 10), np.float32)
-    kernel[ROWS, COLUMNS, 0] = WEIGHT
-    model.get_layer("probabilities").set_weights([kernel.reshape(1024, 10),
-                                                  np.zeros(10, np.float32)])
-    return model
-
-
-def build_dense_only_model():
-    """No convolution at all: Grad-CAM cannot explain it, the other methods can."""
-    images = keras.Input((32, 32, 3), name="images")
-    x = keras.layers.Rescaling(1 / 255, name="rescaling")(images)
-    x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(16, activation="relu", name="dense1")(x)
-    probabilities = keras.layers.Dense(10, activation="softmax", name="probabilities")(x)
-    return keras.Model(images, probabilities, name="dense-only")
-
-
-@pytest.fixture(scope="module")
-def region_model():
-    return build_region_model()
-
-
-@pytest.fixture(scope="module")
-def bright_square():
-    """Black, except a white square exactly where the region model looks."""
-    image = np.zeros((32, 32, 3), np.uint8)
-    image[ROWS, COLUMNS] = 255
-    return image
+from tests.unit.inspect.any_models import COLUMNS, ROWS, WEIGHT, build_dense_only_model
 
 
 @pytest.fixture(scope="module")

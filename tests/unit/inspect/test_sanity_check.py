@@ -4,24 +4,7 @@ import numpy as np
 import pytest
 
 from cifar_core.inspect import sanity_check
-from tests.unit.inspect.test_attributions import (
-    COLUMNS,
-    ROWS,
-    build_dense_only_model,
-    build_region_model,
-)
-
-
-@pytest.fixture(scope="module")
-def region_model():
-    return build_region_model()
-
-
-@pytest.fixture(scope="module")
-def bright_square():
-    image = np.zeros((32, 32, 3), np.uint8)
-    image[ROWS, COLUMNS] = 255
-    return image
+from tests.unit.inspect.any_models import build_dense_only_model
 
 
 def test_the_randomised_copy_has_new_weights_and_leaves_the_model_alone(tiny_model):

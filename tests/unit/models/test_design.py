@@ -1,12 +1,11 @@
 """Designed networks in plain Python: validation messages, shapes, parameters, JSON."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from cifar_core.models import design, design_templates
+from tests.fresh_python import run_and_list_frameworks
 
 
 def definition(*blocks, **fields):
@@ -153,11 +152,8 @@ def test_unknown_block_type_for_new_block():
 
 
 def test_design_needs_no_tensorflow():
-    code = ("import sys\nfrom cifar_core.models import design, design_templates\n"
-            "from cifar_core.training import train_config\n"
-            "train_config.TrainConfig(model='designed', design=design_templates.template('seed'))\n"
-            "print(sorted(name for name in ('tensorflow', 'keras') if name in sys.modules))")
-    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                               timeout=60)
-    assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.strip().splitlines()[-1] == "[]"
+    _, frameworks = run_and_list_frameworks(
+        "from cifar_core.models import design, design_templates\n"
+        "from cifar_core.training import train_config\n"
+        "train_config.TrainConfig(model='designed', design=design_templates.template('seed'))")
+    assert frameworks == "[]"
