@@ -6,10 +6,12 @@
     python bench/bench_training.py --budget 300 --epochs 8 --flip-average   # README's figures
     python bench/bench_training.py --budget 1200 --epochs 30 --flip-average
 
---quick trains the seed CNN for a few dozen batches three ways, each in a fresh process
+--quick trains the seed CNN for a few dozen batches four ways, each in a fresh process
 (TensorFlow's CPU options are fixed at import): the notebook's plain ``model.fit`` on
-NumPy arrays (TensorFlow defaults, float32, batch 32) and our engine (oneDNN, tf.data,
-bfloat16 compute) at batch 32 and 64. It prints images/second and the ratio to the
+NumPy arrays (TensorFlow's own defaults, left alone: on Intel CPUs with AVX512-VNNI, BF16
+or AMX that means oneDNN on; float32, batch 32) and our engine (tf.data, float32 or
+bfloat16 compute) at batch 32 and 64. It prints the CPU's features and whether oneDNN ran
+on each side. It prints images/second and the ratio to the
 baseline. The machine is shared: run it when it is quiet, or repeat it; all ratios are
 within-run, so a busy machine slows both sides, but not always equally.
 Needs the real dataset ($CIFAR10_PATH or the usual places).
@@ -77,31 +79,45 @@ def measure_throughput(mode, batch_size, steps, warmup=5):
 
 
 def run_worker(mode, batch_size, steps):
-    """Measure in a fresh process so each side gets its own TensorFlow CPU options."""
+    """Measure in a fresh process so each side gets its own TensorFlow CPU options.
+
+    The notebook's side runs with TensorFlow's own defaults (``CIFAR_TF_DEFAULTS=1``: no
+    oneDNN switch, no thread cap of ours), as a user running the notebook gets them; a
+    ``TF_ENABLE_ONEDNN_OPTS`` set in this shell is left out of it. Returns (images/s,
+    whether oneDNN was on in that process).
+    """
     environment = dict(os.environ)
     if mode == "notebook":
-        environment["TF_ENABLE_ONEDNN_OPTS"] = "0"  # TensorFlow's default on AMD CPUs.
+        environment.pop("TF_ENABLE_ONEDNN_OPTS", None)
+        environment["CIFAR_TF_DEFAULTS"] = "1"
     completed = subprocess.run(
         [sys.executable, __file__, "--worker", mode, str(batch_size), str(steps)],
         env=environment, capture_output=True, text=True, check=True)
-    return json.loads(completed.stdout.strip().splitlines()[-1])["images_per_second"]
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result["images_per_second"], result["onednn"]
 
 
 def quick(steps, repeats):
     """Seed CNN images/second: the notebook's fit versus our engine, alternating A/B runs."""
+    from cifar_core import backend
+
     cases = [("notebook", 32, "plain fit, TF defaults, float32, batch 32 (baseline)"),
              ("ours-fp32", 32, "oneDNN + tf.data, float32, batch 32"),
              ("ours-bf16", 32, "oneDNN + tf.data, bfloat16, batch 32"),
              ("ours-bf16", 64, "oneDNN + tf.data, bfloat16, batch 64 (seed-fast)")]
     results = {case: [] for case in cases}
+    onednn = {}
     for _ in range(repeats):
         for case in cases:
-            results[case].append(run_worker(case[0], case[1], steps))
+            speed, onednn[case] = run_worker(case[0], case[1], steps)
+            results[case].append(speed)
     baseline = statistics.median(results[cases[0]])
+    print(f"CPU features: {', '.join(backend.cpu_features()) or 'unknown'}")
     print(f"seed CNN training throughput, median of {repeats} ({steps} batches each):")
     for case in cases:
         speed = statistics.median(results[case])
-        print(f"  {case[2]:<52} {speed:7.0f} images/s  {speed / baseline:4.2f}x")
+        state = {True: "oneDNN on", False: "oneDNN off", None: "oneDNN ?"}[onednn[case]]
+        print(f"  {case[2]:<52} {speed:7.0f} images/s  {speed / baseline:4.2f}x  ({state})")
 
 
 class AccuracyClock:
@@ -202,7 +218,9 @@ def main():
     if arguments.worker:
         mode, batch_size, steps = arguments.worker
         speed = measure_throughput(mode, int(batch_size), int(steps))
-        print(json.dumps({"images_per_second": speed}))
+        from cifar_core import backend
+
+        print(json.dumps({"images_per_second": speed, "onednn": backend.onednn_enabled()}))
         return
     from cifar_core.training import train_config
 
