@@ -202,7 +202,7 @@ def _train(arguments, argv):
 
 def _evaluate(arguments):
     from cifar_core import data
-    from cifar_core.models import importing, model_checks, saving
+    from cifar_core.models import importing, model_checks
     from cifar_core.training import trainer
 
     target = arguments.target
@@ -210,11 +210,9 @@ def _evaluate(arguments):
     model_checks.inspect_file(path)  # refuses a bad file before anything loads it
     dataset = data.load_cifar10(arguments.data, progress=data.progress_printer())
     model = None
-    if importing.is_imported(path) and arguments.scaling is None:
-        model = importing.load_imported(path)
-    elif path.suffix == ".keras" and arguments.scaling is None:
+    if arguments.scaling is None and (importing.is_imported(path) or path.suffix == ".keras"):
         try:
-            model = saving.load_model(path)  # ours: a run, a shipped or designed network
+            model = importing.load_any(path)  # imported, or ours: a run, shipped, designed
         except model_checks.ModelError:
             pass  # not in the app's layout: wrapped below, as an import would be
     if model is None:

@@ -254,10 +254,9 @@ def cached_evaluation(model_path, images, labels, dataset_source, *, progress=No
     if found is not None:
         return found
     if model is None:  # an imported file is loaded wrapped, as its card says
-        from cifar_core.models import importing, saving
+        from cifar_core.models import importing
 
-        model = (importing.load_imported(model_path) if importing.is_imported(model_path)
-                 else saving.load_model(model_path))
+        model = importing.load_any(model_path)
     evaluation = evaluate_model(model, images, labels, progress=progress)
     save_cached(model_path, evaluation, dataset_source)
     return evaluation

@@ -138,6 +138,8 @@ def model_card(entry):
 def input_scaling_of(model_path):
     """The input scaling an imported model's card sets (it changes what the model computes),
     or None for our own models, whose scaling is inside the file."""
+    if Path(model_path).parent.name != IMPORTED_FOLDER:
+        return None  # ours: no card to read on every cache key
     card = read_card(Path(model_path).with_suffix(".json"))
     scaling = card.get("scaling") if card and card.get("source") == "imported" else None
     return str(scaling) if scaling is not None else None

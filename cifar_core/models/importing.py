@@ -172,8 +172,7 @@ def import_model(file_path, name=None, *, dataset=None, scaling=None, models_dir
     """
     source = Path(file_path)
     display_name = Path(original_name).name if original_name else source.name
-    model_checks.check_size(source, display_name=display_name)
-    facts = model_checks.inspect_file(source, display_name=display_name)
+    facts = model_checks.inspect_file(source, display_name=display_name)  # size first
     directory = imported_dir(models_directory)
     directory.mkdir(parents=True, exist_ok=True)
     key = _free_name(directory, sanitise_name(name or Path(display_name).stem))
@@ -227,6 +226,12 @@ def load_imported(path):
                             card.get("output", "probabilities"), statistics,
                             name=sanitise_name(path.stem))
     return wrapped
+
+
+def load_any(path):
+    """The model file at ``path`` as every page sees it: an imported file wrapped as its card
+    says, our own files (shipped, runs, designed networks) through ``saving.load_model``."""
+    return load_imported(path) if is_imported(path) else saving.load_model(path)
 
 
 def _imported_entry_path(entry):

@@ -81,7 +81,8 @@ def _one_filter(model, model_path, layer, filter_index, images, labels, class_na
     if value > best_value:
         st.success(f"The synthesised image excites {layer} filter {filter_index} "
                    f"{value / best_value:.1f}x as much as the best of {len(images):,} test "
-                   f"images ({value:.3f} against {best_value:.3f})." if best_value > 0 else
+                   f"images ({value:.3f} against {best_value:.3f})."
+                   if round(best_value, 3) > 0 else  # a ratio to "0.000" reads as nonsense
                    f"The synthesised image excites {layer} filter {filter_index} "
                    f"({value:.3f}); no test image does ({best_value:.3f}).",
                    icon=":material/check_circle:")

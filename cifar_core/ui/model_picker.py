@@ -17,12 +17,10 @@ from cifar_core.ui.url_state import url_state
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=8)
 def _load_model(path, modification_time, card_modification_time=None):
-    # TensorFlow is imported here, on first use only.
-    from cifar_core.models import importing, saving
+    # The times are the cache key only. TensorFlow is imported here, on first use only.
+    from cifar_core.models import importing
 
-    if card_modification_time is not None and importing.is_imported(path):
-        return importing.load_imported(path)  # the user's file, wrapped as its card says
-    return saving.load_model(path)
+    return importing.load_any(path)  # an imported file wrapped as its card says
 
 
 def model(path):

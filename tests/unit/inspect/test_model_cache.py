@@ -59,8 +59,11 @@ def test_images_key_tells_arrays_apart():
     assert model_cache.images_key(images) != model_cache.images_key(images[:3])
 
 
-def test_an_imported_models_scaling_is_part_of_the_key(model_file):
+def test_an_imported_models_scaling_is_part_of_the_key(tmp_path):
     """Changing an imported model's input scaling (its card) must not reuse old results."""
+    model_file = tmp_path / "imported" / "net.keras"  # where importing keeps them
+    model_file.parent.mkdir()
+    model_file.write_bytes(b"weights")
     card = model_file.with_suffix(".json")
     card.write_text('{"source": "imported", "file": "net.keras", "scaling": "0-1"}')
     zero_one = model_cache.cache_file("maps", model_file)
