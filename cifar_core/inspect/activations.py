@@ -25,13 +25,6 @@ def stage_layer_names(model):
     return [layer.name for layer in model.layers if isinstance(layer, CONV_TYPES + POOL_TYPES)]
 
 
-def _layer(model, name):
-    try:
-        return model.get_layer(name)
-    except ValueError:
-        raise ValueError(f"model {model.name!r} has no layer named {name!r}") from None
-
-
 class Extractor:
     """Calls ``model`` once and returns the outputs of the named layers.
 
@@ -40,8 +33,6 @@ class Extractor:
     """
 
     def __init__(self, model, names, input_names=()):
-        for name in list(names) + list(input_names):
-            _layer(model, name)  # ValueError naming a missing layer
         tensors = {name: layer_graph.output_of(model, name) for name in names}
         tensors.update({f"{name}.input": layer_graph.input_of(model, name)
                         for name in input_names})
@@ -119,7 +110,7 @@ def layer_table(model):
 
 def layer_facts(model, name):
     """Output shape (without batch), parameter count and receptive-field side of a layer."""
-    layer = _layer(model, name)
+    layer = layer_graph.find_layer(model, name)
     field = receptive_fields.receptive_fields(model).get(name, (model.input.shape[1], None))
     return {"output_shape": tuple(layer_graph.output_of(model, layer).shape[1:]),
             "parameters": int(layer.count_params()),
@@ -197,7 +188,7 @@ def kernel_and_bias(model, name):
     A depthwise layer's kernel is (kh, kw, in, multiplier); a separable layer has two
     kernels, so it raises ValueError here: ``kernels.layer_weights`` covers every kind.
     """
-    layer = _layer(model, name)
+    layer = layer_graph.find_layer(model, name)
     if not isinstance(layer, CONV_TYPES) or isinstance(layer, keras.layers.SeparableConv2D):
         raise ValueError(f"layer {name!r} is a {type(layer).__name__}, not a convolution "
                          "with one kernel")

@@ -53,10 +53,6 @@ def _check_method(method):
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
 
 
-def _flat(tensors):
-    return list(tensors) if isinstance(tensors, (list, tuple)) else [tensors]
-
-
 def penultimate_layer(model):
     """The last Dense layer on the way to the model's output; its input is the features.
 
@@ -65,18 +61,18 @@ def penultimate_layer(model):
     model, when the path branches, reaches the input first (no Dense layer: no features
     to map), or the Dense layer reads the images themselves (no learnt features).
     """
-    outputs = _flat(model.outputs)
+    outputs = layer_graph.flat(model.outputs)
     if len(outputs) != 1:
         raise ValueError(f"model {model.name!r} has {len(outputs)} outputs; the embedding "
                          f"map needs a classifier with one")
     producers = {}  # id(tensor) -> the layer whose output it is
     for layer in model.layers:
         try:
-            for tensor in _flat(layer_graph.output_of(model, layer)):
+            for tensor in layer_graph.flat(layer_graph.output_of(model, layer)):
                 producers[id(tensor)] = layer
         except (AttributeError, ValueError):  # a layer never called: not in the graph
             continue
-    inputs = {id(tensor) for tensor in _flat(model.inputs)}
+    inputs = {id(tensor) for tensor in layer_graph.flat(model.inputs)}
     tensor = outputs[0]
     while id(tensor) not in inputs:
         layer = producers.get(id(tensor))
@@ -88,7 +84,7 @@ def penultimate_layer(model):
                                  f"reads the images directly: there are no learnt features "
                                  f"to map")
             return layer
-        layer_inputs = _flat(layer_graph.input_of(model, layer))
+        layer_inputs = layer_graph.flat(layer_graph.input_of(model, layer))
         if len(layer_inputs) != 1:
             raise ValueError(f"layer {layer.name!r} of model {model.name!r} joins "
                              f"{len(layer_inputs)} branches before any Dense layer; the "

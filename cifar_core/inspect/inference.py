@@ -127,10 +127,7 @@ def activation_chain(model, conv_name):
     interleaves) while the output feeds exactly one layer that is element-wise (batch
     norm, an activation, dropout) or the residual ``Add`` closing a block.
     """
-    try:
-        layer = model.get_layer(conv_name)
-    except ValueError:
-        raise ValueError(f"model {model.name!r} has no layer named {conv_name!r}") from None
+    layer = layer_graph.find_layer(model, conv_name)
     consumers = layer_graph.consumers(model)
     chain = [layer.name]
     while True:

@@ -28,10 +28,7 @@ KINDS = {keras.layers.Conv2D: "convolution", keras.layers.DepthwiseConv2D: "dept
 
 def convolution_layer(model, name):
     """The layer ``name`` of ``model``; ValueError if it is missing or not convolution-like."""
-    try:
-        layer = model.get_layer(name)
-    except ValueError:
-        raise ValueError(f"model {model.name!r} has no layer named {name!r}") from None
+    layer = layer_graph.find_layer(model, name)
     if not isinstance(layer, architectures.CONVOLUTION_TYPES):
         raise ValueError(f"layer {name!r} is a {type(layer).__name__}, not a convolution")
     return layer

@@ -45,10 +45,6 @@ def same_padding_before(kernel, stride, input_size):
     return max((outputs - 1) * stride + kernel - input_size, 0) // 2
 
 
-def _flat(tensors):
-    return list(tensors) if isinstance(tensors, (list, tuple)) else [tensors]
-
-
 def _kernel_and_stride(layer):
     """(effective kernel, stride, zeros added before) along rows for a spatial layer."""
     if isinstance(layer, CONV_TYPES):
@@ -74,15 +70,15 @@ def field_geometry(model):
     where branches join (a residual ``Add``, ``Concatenate``) the field is the largest
     over the paths. Flatten, Dense and global pooling end it (they see the whole image).
     """
-    geometry_of = {id(tensor): (1, 1, 0.0) for tensor in _flat(model.inputs)}
+    geometry_of = {id(tensor): (1, 1, 0.0) for tensor in layer_graph.flat(model.inputs)}
     geometry = {}
     for layer in model.layers:
         if isinstance(layer, keras.layers.InputLayer):
             continue
-        layer_inputs = _flat(layer_graph.input_of(model, layer))
+        layer_inputs = layer_graph.flat(layer_graph.input_of(model, layer))
         inputs = [geometry_of[id(tensor)] for tensor in layer_inputs
                   if id(tensor) in geometry_of]  # a gate from a Dense branch adds no field
-        outputs = _flat(layer_graph.output_of(model, layer))
+        outputs = layer_graph.flat(layer_graph.output_of(model, layer))
         if not inputs or any(len(tensor.shape) != 4 for tensor in outputs):
             continue  # not on a spatial path from the image
         size, jump, start = max(inputs, key=lambda field: (field[0], field[1]))

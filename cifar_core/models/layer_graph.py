@@ -11,7 +11,9 @@ whose layers are called once, they give exactly ``layer.input`` and ``layer.outp
 from cifar_core.backend import keras
 
 
-def _layer(model, layer):
+def find_layer(model, layer):
+    """``layer`` itself, or the layer of ``model`` named ``layer``: a ValueError naming the
+    model and the name when there is none."""
     if isinstance(layer, str):
         try:
             return model.get_layer(layer)
@@ -22,7 +24,7 @@ def _layer(model, layer):
 
 def node(model, layer):
     """The call (Keras ``Node``) of ``layer`` (a layer or its name) inside ``model``."""
-    layer = _layer(model, layer)
+    layer = find_layer(model, layer)
     calls = layer._inbound_nodes
     in_model = getattr(model, "_nodes", None)  # keys f"{id(layer)}_ib-{call index}"
     if len(calls) == 1 or in_model is None:
