@@ -146,7 +146,8 @@ for position, (entry, model, model_probabilities) in enumerate(zip(entries, load
                 alt=f"The same heat map over {upload.name}")
     if sanity:
         attribution_panel.sanity_row(model, entry.label, entry.path, steps.model_input,
-                                     class_index, method, options, position=position)
+                                     class_index, method, options, position=position,
+                                     trained=heat)
 
 # --- deeper: the Layers page takes the upload through session state ---------------------
 if st.button("Open this image in the Layers page", icon=":material/layers:"):

@@ -101,14 +101,21 @@ class SanityCheck:
                 "methods).")
 
 
-def sanity_check(method, model, image, class_index, *, progress=None, seed=0, **options):
+def sanity_check(method, model, image, class_index, *, progress=None, seed=0, trained=None,
+                 **options):
     """``method``'s map (``attributions.heat_map`` with ``options``) for the trained
-    ``model`` and for its fully randomised copy (``seed``), and their rank correlation."""
-    halves = []
-    for number, network in enumerate((model, randomised_copy(model, seed=seed))):
+    ``model`` and for its fully randomised copy (``seed``), and their rank correlation.
+
+    ``trained`` is the trained model's map when the caller has it already (the page shows
+    it above the check): only the randomised half is computed then.
+    """
+    networks = [randomised_copy(model, seed=seed)] if trained is not None \
+        else [model, randomised_copy(model, seed=seed)]
+    halves = [] if trained is None else [trained]
+    for number, network in enumerate(networks):
         def report(stage, completed, total, number=number):
-            if progress is not None:  # the trained half, then the randomised half
-                progress(stage, number * total + completed, 2 * total)
+            if progress is not None:  # the trained half (unless given), then the randomised
+                progress(stage, number * total + completed, len(networks) * total)
         halves.append(attributions.heat_map(method, network, image, class_index,
                                             progress=report, **options))
     return SanityCheck(halves[0], halves[1], rank_correlation(*halves))

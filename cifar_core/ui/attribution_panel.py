@@ -98,17 +98,20 @@ def layer_options(model, method, options, position):
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _computed_now(key, _model, _image):
+def _computed_now(key, _model, _image, _trained=None):
     """A small map (or sanity check) computed in the script, kept per ``task_key``."""
     _, kind, _, _, _, class_index, method, options = key
-    return _work(kind, _model, _image, class_index, method, dict(options))()
+    return _work(kind, _model, _image, class_index, method, dict(options), _trained)()
 
 
-def _work(kind, model, image, class_index, method, options):
-    """The work of one map: ``work(progress=None)`` for a ``Task`` or a direct call."""
-    compute = sanity_check.sanity_check if kind == "sanity" else attributions.heat_map
-    return lambda progress=None: compute(method, model, image, class_index, progress=progress,
-                                         **options)
+def _work(kind, model, image, class_index, method, options, trained=None):
+    """The work of one map: ``work(progress=None)`` for a ``Task`` or a direct call. A
+    sanity check is given the ``trained`` map the page shows, so only its other half runs."""
+    if kind == "sanity":
+        return lambda progress=None: sanity_check.sanity_check(
+            method, model, image, class_index, progress=progress, trained=trained, **options)
+    return lambda progress=None: attributions.heat_map(method, model, image, class_index,
+                                                       progress=progress, **options)
 
 
 def task_key(kind, path, image, class_index, method, options):
@@ -120,20 +123,23 @@ def task_key(kind, path, image, class_index, method, options):
             tuple(sorted(options.items())))
 
 
-def result(kind, model, path, image, class_index, method, options, *, position):
-    """``kind`` "map" (a heat map (32, 32) in 0..1) or "sanity" (a ``SanityCheck``); None
-    while it is computed in the background (its progress shown), or after a failure."""
-    size = attributions.work_size(method, **options) * (2 if kind == "sanity" else 1)
+def result(kind, model, path, image, class_index, method, options, *, position,
+           trained=None):
+    """``kind`` "map" (a heat map (32, 32) in 0..1) or "sanity" (a ``SanityCheck``, given
+    the ``trained`` map); None while it is computed in the background (its progress
+    shown), or after a failure."""
+    size = attributions.work_size(method, **options)
     key = task_key(kind, path, image, class_index, method, options)
     what = "The sanity check" if kind == "sanity" else f"The {method} map"
     if size < BACKGROUND_FROM:
         try:
-            return _computed_now(key, model, image)
+            return _computed_now(key, model, image, trained)
         except ValueError as error:
             st.error(f"{what} could not be computed: {error}", icon=":material/error:")
             return None
     task = task_panel.server_tasks().start(key, lambda: background.Task(
-        _work(kind, model, image, class_index, method, options), size, f"{method} map"))
+        _work(kind, model, image, class_index, method, options, trained), size,
+        f"{method} map"))
     return task_panel.task_result(
         task, progress_text=f"{what} for {CLASS_NAMES[class_index]}",
         failure_text=f"{what} could not be computed:", retry_key=f"retry_{kind}_{position}")
@@ -145,11 +151,13 @@ def _overlay(image, heat):
                                      photos.map_to_original(heat, (256, 256)))
 
 
-def sanity_row(model, label, path, image, class_index, method, options, *, position):
-    """The trained map beside the randomised-weights map, and their rank correlation."""
+def sanity_row(model, label, path, image, class_index, method, options, *, position,
+               trained=None):
+    """The trained map (``trained``: the one the page shows, else computed) beside the
+    randomised-weights map, and their rank correlation."""
     st.subheader(f"Sanity check: {label} with random weights")
     check = result("sanity", model, path, image, class_index, method, options,
-                   position=position)
+                   position=position, trained=trained)
     if check is None:
         return
     trained, randomised, numbers = st.columns([3, 3, 4])

@@ -86,6 +86,19 @@ def test_sanity_check_reports_both_halves(tiny_model):
     assert reports[-1] == (160, 160) and reports[0][0] < 80 < reports[-1][0]
 
 
+def test_a_trained_map_given_is_used_and_only_the_random_half_computed(tiny_model):
+    image = np.random.default_rng(1).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    full = sanity_check.sanity_check("Saliency", tiny_model, image, 2)
+    reports = []
+    given = sanity_check.sanity_check("SmoothGrad", tiny_model, image, 2, samples=80,
+                                      trained=full.trained,
+                                      progress=lambda *report: reports.append(report[1:]))
+    assert given.trained is full.trained and reports[-1] == (80, 80)
+    again = sanity_check.sanity_check("Saliency", tiny_model, image, 2, trained=full.trained)
+    np.testing.assert_array_equal(again.randomised, full.randomised)
+    assert again.correlation == full.correlation
+
+
 def test_sanity_check_on_a_model_with_no_convolution():
     model = build_dense_only_model()
     image = np.random.default_rng(2).integers(0, 256, (32, 32, 3), dtype=np.uint8)
