@@ -16,6 +16,7 @@ layers ``dense1``, ... and ends in a 10-way softmax named ``probabilities``.
 """
 
 from cifar_core.backend import keras
+from cifar_core.models import contract
 from cifar_core.models.contract import ARCHITECTURE_NAMES, IMAGE_SHAPE, NUM_CLASSES, PRECISIONS
 
 layers = keras.layers
@@ -146,7 +147,7 @@ def build_model(name, seed=None, precision="float32"):
 
 #: Convolution-like layers, found by type (never by name): any stride, padding, dilation or
 #: activation. Keras 3's depthwise and separable convolutions are not ``Conv2D`` subclasses.
-CONVOLUTION_TYPES = (layers.Conv2D, layers.DepthwiseConv2D, layers.SeparableConv2D)
+CONVOLUTION_TYPES = tuple(getattr(layers, name) for name in contract.CONVOLUTION_CLASS_NAMES)
 
 
 def conv_layer_names(model):

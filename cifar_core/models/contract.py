@@ -10,5 +10,7 @@ ARCHITECTURE_NAMES = ("seed", "fast", "fast-small", "tiny")
 IMAGE_SHAPE = (32, 32, 3)
 #: CIFAR-10's classes, in the order of ``data.CLASS_NAMES``: the width of every model's output.
 NUM_CLASSES = 10
+#: Keras class names of the convolution-like layers every page explores (by type, any name).
+CONVOLUTION_CLASS_NAMES = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D")
 #: Compute precisions a model can be built in (weights stay float32 either way).
 PRECISIONS = ("float32", "mixed_bfloat16")

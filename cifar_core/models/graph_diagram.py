@@ -9,6 +9,8 @@ it to ``st.graphviz_chart``.
 
 from dataclasses import dataclass
 
+from cifar_core.models import contract
+
 #: Box colours by what a layer does: light fills (dark text stays readable on each) that
 #: differ in lightness as well as hue, so the groups stay apart without colour vision too.
 KIND_COLOURS = {
@@ -18,7 +20,7 @@ KIND_COLOURS = {
     "dense": "#bcd6f5",
     "other": "#ffffff",
 }
-CONVOLUTIONS = {"Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose"}
+CONVOLUTIONS = set(contract.CONVOLUTION_CLASS_NAMES)
 POOLINGS = {"MaxPooling2D", "AveragePooling2D", "GlobalMaxPooling2D", "GlobalAveragePooling2D"}
 DENSE = {"Dense"}
 

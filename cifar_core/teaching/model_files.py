@@ -28,7 +28,7 @@ class ModelFileError(Exception):
 
 
 #: Convolution-like layer classes: the Layers page offers these (``architectures``' rule).
-CONVOLUTION_KINDS = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D")
+CONVOLUTION_KINDS = contract.CONVOLUTION_CLASS_NAMES
 
 
 @dataclass(frozen=True)
