@@ -1,7 +1,5 @@
 """Train: start a run in the background, watch it learn live, compare and manage past runs."""
 
-import uuid
-
 import streamlit as st
 
 from cifar_core import ui
@@ -12,7 +10,7 @@ from cifar_core.ui import design_panel, job_panel, training_histograms_panel
 
 data = ui.dataset()
 registry = job_panel.server_jobs()
-me = st.session_state.setdefault("train_session", uuid.uuid4().hex)  # this browser tab
+me = ui.tab_id()  # this browser tab
 st.title("Train a CNN")
 st.caption("Training runs in the background on the server: leave this page or refresh it, "
            "the run goes on and this page shows it again.")

@@ -66,7 +66,7 @@ class JobRegistry:
             raise TrainerBusy(f"The trainer is busy: {self.max_jobs} of {self.max_jobs} training "
                               f"slot(s) in use{who}. Watch it below, or start yours when it ends.")
         try:
-            job = TrainingJob(config, data, runs_dir, on_done=self._slots.release,
+            job = TrainingJob(config, data, runs_dir, owner=owner, on_done=self._slots.release,
                               callbacks=callbacks)
         except BaseException:
             self._slots.release()

@@ -157,15 +157,19 @@ class TrainingJob:
     ``data`` is a ``Cifar10`` (read-only arrays, shared safely). ``on_done`` is called once
     from the job's thread when it ends, whatever the outcome (the registry frees its slot).
     ``callbacks`` are extra Keras callbacks run before ours (tests, instrumentation).
+    ``job_id`` (default: a new random id) and ``owner`` (the tab's token) come from the
+    registry, so a queued run keeps the id its tab already shows.
     """
 
-    def __init__(self, config, data, runs_dir=None, *, on_done=None, callbacks=()):
+    def __init__(self, config, data, runs_dir=None, *, job_id=None, owner=None, on_done=None,
+                 callbacks=()):
         if not hasattr(config, "to_dict"):
             raise ValueError(f"config must be a TrainConfig, not {type(config).__name__}")
         # Rebuilt from its fields: Streamlit reloads edited modules during development, so
         # a page may hand over a TrainConfig of a newer copy of the training module.
         config = train_config.TrainConfig.from_dict(config.to_dict())
-        self.id = uuid.uuid4().hex[:10]
+        self.id = job_id or uuid.uuid4().hex[:10]
+        self.owner = owner  # the tab that asked for it, recorded in the run's status
         self.config = config
         self.data = data
         self.runs_dir = runs_dir
@@ -224,6 +228,7 @@ class TrainingJob:
             callbacks = self._extra_callbacks + [_ProgressCallback(self, images_per_epoch)]
             run, _ = recording.train_run(self.config, self.data, runs_directory=self.runs_dir,
                                          callbacks=callbacks, stop_event=self._stop,
+                                         owner=self.owner,
                                          on_start=lambda run: self._update(run_dir=str(run.path)))
             self._update(state="stopped" if self._stop.is_set() else "finished",
                          eta_seconds=0.0, run_dir=str(run.path))

@@ -67,11 +67,13 @@ def recipe_of(config):
     """
     # A field missing from a run written before the field existed had its default value.
     config = {**train_config.TrainConfig().to_dict(), **config}
+    labels = train_config.LABEL_FIELDS  # who trained it and its sweep say nothing of the recipe
     for name, preset in train_config.PRESETS.items():
-        if all(config.get(key) == value for key, value in preset.to_dict().items()):
+        if all(config.get(key) == value for key, value in preset.to_dict().items()
+               if key not in labels):
             return name
     for name, preset in train_config.PRESETS.items():
         if all(config.get(key) == value for key, value in preset.to_dict().items()
-               if key not in FORM_FIELDS + ("design",)):
+               if key not in FORM_FIELDS + ("design",) + labels):
             return f"{name} (changed)"
     return "custom"

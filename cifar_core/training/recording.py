@@ -260,7 +260,7 @@ def tensorboard_callback(run):
 
 
 def train_run(config, data, *, runs_directory=None, callbacks=(), stop_event=None,
-              evaluate_test=True, on_start=None):
+              evaluate_test=True, on_start=None, owner=None):
     """Train ``config`` on ``data`` inside a new run folder; returns ``(run, result)``.
 
     The run ends "stopped" when ``stop_event`` (a threading.Event) was set (training ends
@@ -268,9 +268,10 @@ def train_run(config, data, *, runs_directory=None, callbacks=(), stop_event=Non
     (then the error is raised again) if training raised. With ``evaluate_test`` the
     final model's accuracy on the full test split goes into status.json. ``on_start`` is
     called with the new run before training begins (the UI shows its folder at once).
+    ``owner`` is the tab that asked for the run (``runs.start_run``).
     """
     stop_event = stop_event or threading.Event()
-    run = runs.start_run(config, runs_directory)
+    run = runs.start_run(config, runs_directory, owner=owner)
     tensorboard = tensorboard_callback(run)
     # The stop check comes last so a stop requested by any earlier callback counts at once.
     # The histogram recorder writes into the TensorBoard file, so it comes after its opening.

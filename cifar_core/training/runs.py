@@ -118,8 +118,12 @@ class Run:
         self.update(**fields)
 
 
-def start_run(config, runs_directory=None, *, name=None):
-    """Create a run folder for ``config`` (a TrainConfig or dict) with status "running"."""
+def start_run(config, runs_directory=None, *, name=None, owner=None):
+    """Create a run folder for ``config`` (a TrainConfig or dict) with status "running".
+
+    ``owner`` names the browser tab that asked for the run (the app's own token, never
+    shown): without a teacher's password a tab may delete only the runs it owns.
+    """
     fields = config.to_dict() if hasattr(config, "to_dict") else dict(config)
     directory = runs_dir(runs_directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -132,7 +136,8 @@ def start_run(config, runs_directory=None, *, name=None):
     run = Run(path, fields)
     now = time.time()
     run.update(state="running", pid=os.getpid(), process_start=_process_start(os.getpid()),
-               host=socket.gethostname(), started=now, epoch=0)
+               host=socket.gethostname(), started=now, epoch=0,
+               **({} if owner is None else {"owner": str(owner)}))
     return run
 
 
@@ -151,6 +156,11 @@ class RunRecord:
     @property
     def state(self):
         return self.status.get("state", "unknown")
+
+    @property
+    def owner(self):
+        """The token of the tab that started the run (None: the command line, older runs)."""
+        return self.status.get("owner")
 
     @property
     def model_path(self):

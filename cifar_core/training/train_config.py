@@ -9,6 +9,7 @@ Measured figures (accuracies, minutes) live in README and the model cards, not h
 
 import dataclasses
 import math
+import unicodedata
 from dataclasses import dataclass
 
 from cifar_core.models import contract
@@ -57,6 +58,10 @@ class TrainConfig:
     # The network drawn on the Train page (a models.design definition, JSON-ready) when
     # model is "designed"; stored in the run's config.json, so the run can be rebuilt.
     design: dict | None = None
+    # Labels, not hyperparameters (``LABEL_FIELDS``): the name the student typed (plain
+    # text, shown as typed on the leaderboard) and the id of the sweep the run belongs to.
+    student: str = ""
+    sweep: str = ""
 
     def __post_init__(self):
         def fail(field, why):
@@ -108,6 +113,12 @@ class TrainConfig:
             fail("ema", "must be True or False")
         if self.precision not in PRECISIONS:
             fail("precision", f"choose one of {list(PRECISIONS)}")
+        for field in LABEL_FIELDS:
+            value = getattr(self, field)
+            if not isinstance(value, str) or len(value) > LABEL_LENGTH:
+                fail(field, f"must be text of at most {LABEL_LENGTH} characters")
+            if any(unicodedata.category(character)[0] == "C" for character in value):
+                fail(field, "must not contain control or invisible format characters")
 
     def __hash__(self):  # The design is a dict: hash its JSON (dataclass' hash would fail).
         fields = self.to_dict()
@@ -127,6 +138,10 @@ class TrainConfig:
         return cls(**fields)
 
 
+#: Fields that label a run (who trained it, its sweep) without changing what it trains.
+LABEL_FIELDS = ("student", "sweep")
+#: Longest label a run may carry (a name fits; a pasted essay does not).
+LABEL_LENGTH = 40
 #: Models a config may name: our architectures, or a network designed on the Train page.
 MODELS = contract.ARCHITECTURE_NAMES + (network_design.DESIGNED,)
 #: Precisions a config may name: the models' own, plus "auto" (see TrainConfig.precision).

@@ -27,6 +27,7 @@
   delete.
 - ``model_upload_panel``: the Models page's "Bring your own model" (upload, import task).
 - ``lesson_panel``: the Lessons page: the lesson chooser, a step with its view, problems.
+- ``tab_identity``: this browser tab's token: whose runs, queued runs and sweeps are whose.
 - ``projector``: projector mode (``?present=1``), large text for the back row; app.py's.
 
 Pages write ``from cifar_core import ui`` and call the helpers below; the panels and the
@@ -38,8 +39,9 @@ from cifar_core.ui.model_picker import model, model_picker
 from cifar_core.ui.picture_display import show_picture
 from cifar_core.ui.projector import projector_mode
 from cifar_core.ui.runtime import use_app_navigation
+from cifar_core.ui.tab_identity import tab_id
 from cifar_core.ui.url_state import query_value, set_query, url_number, url_state
 
 __all__ = ["dataset", "dataset_status", "model", "model_picker", "projector_mode",
-           "query_value", "set_query", "show_picture", "url_number", "url_state",
+           "query_value", "set_query", "show_picture", "tab_id", "url_number", "url_state",
            "use_app_navigation"]

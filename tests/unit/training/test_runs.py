@@ -101,3 +101,10 @@ def test_hand_edited_start_time_sorts_last_instead_of_breaking_the_list(tmp_path
     normal.update(started=1000.0)
     edited.update(started="yesterday")
     assert [record.id for record in runs.list_runs(tmp_path)] == [normal.id, edited.id]
+
+
+def test_the_owner_is_kept_in_the_status(tmp_path):
+    owned = runs.start_run({"model": "tiny"}, tmp_path, name="owned", owner="tab-1")
+    anonymous = runs.start_run({"model": "tiny"}, tmp_path, name="anonymous")
+    assert runs.read_run(owned.path).owner == "tab-1"
+    assert runs.read_run(anonymous.path).owner is None

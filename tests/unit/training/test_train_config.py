@@ -1,9 +1,10 @@
 """TrainConfig and the presets: validation naming the field, presets and what each is for."""
 
+import dataclasses
 
 import pytest
 
-from cifar_core.training import train_config
+from cifar_core.training import recipes, train_config
 
 
 @pytest.mark.parametrize("field, value", [
@@ -53,3 +54,17 @@ def test_augment_help_names_each_presets_way_of_flipping():
     assert "at random" in train_config.augment_help("fast")
     with pytest.raises(ValueError, match="'bogus'"):
         train_config.augment_help("bogus")
+
+
+@pytest.mark.parametrize("field", ["student", "sweep"])
+@pytest.mark.parametrize("value", [3, "x" * 41, "Ann\n", "Ann\u202e"])
+def test_labels_are_short_plain_text(field, value):
+    with pytest.raises(ValueError, match=f"TrainConfig.{field}"):
+        train_config.TrainConfig(**{field: value})
+
+
+def test_labels_round_trip_and_keep_the_recipe():
+    config = train_config.preset("demo", student="Zoë <b>*x*</b>", sweep="s-1")
+    assert train_config.TrainConfig.from_dict(config.to_dict()) == config
+    assert recipes.recipe_of(config.to_dict()) == "demo"
+    assert recipes.recipe_of(dataclasses.replace(config, epochs=9).to_dict()) == "demo (changed)"
