@@ -2,7 +2,7 @@
 
     python -m cifar_core train --preset fast --epochs 4 [--batch-size N] [--learning-rate F]
         [--train-size N] [--runs-dir DIR] [--save models/fast.keras] ...
-    python -m cifar_core evaluate RUN_DIR_OR_MODEL_FILE [--flip-average] [--scaling S]
+    python -m cifar_core evaluate RUN_DIR_OR_MODEL_FILE [--tta [LEVEL]] [--scaling S]
     python -m cifar_core import MODEL_FILE [--name NAME] [--scaling S] [--no-data]
 
 ``train`` writes a run folder (see ``runs``), shows one progress line that rewrites
@@ -92,7 +92,12 @@ def build_parser():
                                ".keras/.h5 CIFAR-10 classifier (its input scaling inferred)")
     evaluate.add_argument("--data", type=Path, help="CIFAR-10 archive or folder (default: search)")
     evaluate.add_argument("--flip-average", action="store_true",
-                          help="average each image's and its mirror image's probabilities")
+                          help="average each image's and its mirror image's probabilities "
+                               "(the same as --tta 1)")
+    evaluate.add_argument("--tta", type=int, nargs="?", const=2, default=0, choices=(0, 1, 2),
+                          metavar="LEVEL",
+                          help="test-time augmentation as airbench94's tta_level: 1 mirror, 2 "
+                               "mirror and 1-pixel translations (--tta alone: 2)")
     evaluate.add_argument("--scaling", choices=SCALINGS, metavar="S",
                           help=f"a foreign file's input scaling: {_one_of(SCALINGS)} "
                                "(default: inferred)")
@@ -202,8 +207,8 @@ def _train(arguments, argv):
 
 def _evaluate(arguments):
     from cifar_core import data
+    from cifar_core.inspect import test_time_augmentation
     from cifar_core.models import importing, model_checks
-    from cifar_core.training import trainer
 
     target = arguments.target
     path = target / "model.keras" if target.is_dir() else target
@@ -220,9 +225,10 @@ def _evaluate(arguments):
         model = opened.wrapped
         print(f"input scaling: {opened.choice.scaling} ({opened.choice.note}); "
               f"output: {opened.choice.output}")
-    accuracy = trainer.evaluate_accuracy(model, dataset.x_test, dataset.y_test,
-                                          flip_average=arguments.flip_average)
-    print(f"test accuracy: {accuracy:.4f} ({model.name}, {path})")
+    level = max(arguments.tta, 1 if arguments.flip_average else 0)
+    accuracy = test_time_augmentation.tta_accuracy(model, dataset.x_test, dataset.y_test, level)
+    augmented = f"; test-time augmentation: {test_time_augmentation.LEVELS[level]}" if level else ""
+    print(f"test accuracy: {accuracy:.4f} ({model.name}, {path}{augmented})")
     return 0
 
 

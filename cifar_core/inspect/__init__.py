@@ -18,6 +18,8 @@ well, and why.
 - ``sanity_check``: Adebayo et al.'s check: the map of a randomised-weights copy, rank
   correlation.
 - ``evaluation``: test-set metrics and galleries of mistakes, cached on disk.
+- ``test_time_augmentation``: accuracy averaged over mirror and 1-pixel shifted views
+  (airbench94's ``tta_level``), for ``evaluate --tta``.
 - ``embedding``: where the test images live: penultimate features to 2-D (PCA, t-SNE), cached,
   as a Task.
 - ``label_issues``: test images whose label the model confidently disagrees with (confident
@@ -32,6 +34,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "activations": ["extractor", "layer_table"],
     "inference": ["grad_cam", "predict", "saliency", "top_k"],
     "evaluation": ["Evaluation", "cached_evaluation", "evaluate_model"],
+    "test_time_augmentation": ["tta_accuracy", "tta_probabilities"],
     "top_activations": ["load_or_compute", "top_images"],
     "feature_visualisation_results": ["visualise", "visualise_task"],
     "attributions": ["heat_map", "integrated_gradients", "occlusion", "smoothgrad"],

@@ -14,7 +14,7 @@ from tests.fresh_python import cli_help_and_frameworks
 @pytest.mark.parametrize("argv, words", [
     ([], "error:"), (["fly"], "error:"), (["train", "--epochs", "0"], "--epochs"),
     (["train", "--epochs", "many"], "--epochs"), (["train", "--batch-size", "-5"], "--batch-size"),
-    (["evaluate"], "error:"),
+    (["evaluate"], "error:"), (["evaluate", "run", "--tta", "3"], "--tta"),
     # Names are choices the parser knows (no TensorFlow needed to refuse them).
     (["train", "--preset", "nope"], "'nope'"), (["train", "--model", "vgg"], "'vgg'"),
     (["train", "--flip", "upside-down"], "'upside-down'"),
@@ -89,4 +89,8 @@ def test_train_then_evaluate_on_tiny_archive(tiny_archive, tmp_path, monkeypatch
     assert card["recipe"].startswith("python -m cifar_core train --preset demo")
 
     assert cli.main(["evaluate", str(record.path), "--data", str(archive)]) == 0
-    assert "test accuracy:" in capsys.readouterr().out
+    plain = capsys.readouterr().out
+    assert "test accuracy:" in plain and "test-time augmentation" not in plain
+    assert cli.main(["evaluate", str(record.path), "--data", str(archive), "--tta"]) == 0
+    assert "test-time augmentation: mirror images and 1-pixel translations" \
+        in capsys.readouterr().out
