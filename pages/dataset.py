@@ -6,7 +6,7 @@ import streamlit as st
 from cifar_core import ui
 from cifar_core.data import browse
 from cifar_core.display import pictures, plots
-from cifar_core.ui import augmentation_panel
+from cifar_core.ui import augmentation_panel, shared_cache
 
 data = ui.dataset()
 names = data.class_names
@@ -130,17 +130,18 @@ right.image(pictures.mosaic(pictures.channel_images(image), 3, gap=4, scale=4),
 block = image[row:row + region_size, column:column + region_size,
               pictures.CHANNEL_NAMES.index(channel)]
 stored, scaled = st.columns(2)
-stored.plotly_chart(plots.pixel_values_figure(block, top=row, left=column,
+# Figures are built once per server (shared_cache): a class looks at the same image.
+stored.plotly_chart(shared_cache.figure(plots.pixel_values_figure, block, top=row, left=column,
                     title=f"Stored {channel} values: uint8, 0-255"), key="stored")
-scaled.plotly_chart(plots.pixel_values_figure(browse.normalise(block), top=row, left=column,
-                    decimals=2, title="What the model sees: value / 255.0, 0.0-1.0"),
-                    key="scaled")
+scaled.plotly_chart(shared_cache.figure(plots.pixel_values_figure, browse.normalise(block),
+                    top=row, left=column, decimals=2,
+                    title="What the model sees: value / 255.0, 0.0-1.0"), key="scaled")
 st.code(f"x_{split}[{choice}].shape   # {image.shape}: height, width, channels\n"
         f"x_{split}[{choice}].dtype   # {image.dtype}, values {image.min()} to {image.max()}\n"
         f"x = x_{split}[{choice}] / 255.0   # float, {image.min() / 255:.3f} to "
         f"{image.max() / 255:.3f}",
         language="python")
-st.plotly_chart(plots.histogram_figure(image), key="histogram")
+st.plotly_chart(shared_cache.figure(plots.histogram_figure, image), key="histogram")
 
 # --- what augmentation does (TensorFlow only once asked for) ---------------------------
 augmentation_panel.augmentation_section(image, f"{split} image {choice}, a {names[labels[choice]]}")
@@ -148,4 +149,4 @@ augmentation_panel.augmentation_section(image, f"{split} image {choice}, a {name
 # --- class statistics -------------------------------------------------------------------
 st.header("Images per class")
 counts = browse.class_counts(data.y_train, data.y_test, names)
-st.plotly_chart(plots.class_counts_figure(counts), key="counts")
+st.plotly_chart(shared_cache.figure(plots.class_counts_figure, counts), key="counts")

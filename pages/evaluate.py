@@ -8,6 +8,7 @@ from cifar_core.display import plots
 from cifar_core.inspect import evaluation
 from cifar_core.models import catalog
 from cifar_core.ui import embedding_panel, image_gallery, label_issues_panel, task_panel
+from cifar_core.ui.shared_cache import figure as shared_figure
 
 GALLERY_SIZE = image_gallery.GALLERY_SIZE  # images per gallery: three rows of eight
 
@@ -94,8 +95,8 @@ def choose_clicked_cell():
 
 with matrix_area:
     st.caption("Rows: the true class. Columns: the model's answer. Click a cell to see its images.")
-    st.plotly_chart(plots.confusion_matrix_figure(confusion, names,
-                                                  selected=(true_class, predicted_class)),
+    st.plotly_chart(shared_figure(plots.confusion_matrix_figure, confusion, names,
+                                  selected=(true_class, predicted_class)),
                     key="matrix", on_select=choose_clicked_cell, selection_mode="points",
                     config={"displayModeBar": False})
 report = evaluation.class_report(confusion, names)

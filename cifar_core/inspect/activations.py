@@ -30,7 +30,15 @@ class Extractor:
 
     ``input_names`` adds the *input* of those layers under ``"NAME.input"`` (the
     convolution explainer needs what conv1 sees: the rescaled image).
+
+    One image's activations are remembered (the last ``IMAGES_KEPT`` images, read-only
+    arrays): the Layers page asks for the same image's activations three times per rerun
+    (overview, convolution step, trained versus untrained), and a class looking at the
+    same image asks for them from every tab; each call would otherwise queue a forward
+    pass in TensorFlow's thread pool, behind any training running in the server.
     """
+
+    IMAGES_KEPT = 32
 
     def __init__(self, model, names, input_names=()):
         tensors = {name: layer_graph.output_of(model, name) for name in names}
@@ -42,6 +50,8 @@ class Extractor:
         signature = tf.TensorSpec((None,) + self.input_shape, tf.float32)
         self._forward = tf.function(lambda batch: self._model(batch, training=False),
                                     input_signature=[signature])
+        self._remembered = collections.OrderedDict()  # image bytes -> activations
+        self._remembered_lock = threading.Lock()
 
     def __call__(self, images):
         """Activations for one image (H, W, 3) or a batch (N, H, W, 3) of raw 0-255 pixels.
@@ -53,6 +63,24 @@ class Extractor:
             images = images[None]  # (H, W, 3) -> (1, H, W, 3)
         if images.shape[1:] != self.input_shape:
             raise ValueError(f"expected images of shape {self.input_shape}, got {images.shape[1:]}")
+        if len(images) != 1:
+            return self._run(images)
+        key = (images.dtype.str, images.tobytes())  # one 32 x 32 x 3 image: 3 KB as uint8
+        with self._remembered_lock:
+            found = self._remembered.get(key)
+            if found is not None:
+                self._remembered.move_to_end(key)
+                return dict(found)
+        found = self._run(images)
+        for array in found.values():
+            array.flags.writeable = False  # shared with later callers: nobody may change it
+        with self._remembered_lock:
+            self._remembered[key] = found
+            while len(self._remembered) > self.IMAGES_KEPT:
+                self._remembered.popitem(last=False)
+        return dict(found)
+
+    def _run(self, images):
         outputs = self._forward(tf.constant(images, dtype=tf.float32))
         return {name: outputs[name].numpy() for name in self.names}
 

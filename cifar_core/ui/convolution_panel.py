@@ -11,6 +11,7 @@ import streamlit as st
 from cifar_core.display import plots
 from cifar_core.inspect import convolution, inference, receptive_fields
 from cifar_core.models import layer_graph
+from cifar_core.ui import shared_cache
 from cifar_core.ui.picture_display import show_picture
 from cifar_core.ui.url_state import url_number
 
@@ -59,8 +60,9 @@ def convolution_section(model, image):
     show_picture(left, picture, f"The patch under the filter (yellow){spread}"
                  + (", black = zero padding" if padding else ""),
                  alt=f"The image with the patch at row {row}, column {column} outlined")
-    right.plotly_chart(plots.convolution_figure(step.patch, step.kernel, step.products,
-                                                inside=step.inside), key="convolution")
+    right.plotly_chart(shared_cache.figure(plots.convolution_figure, step.patch, step.kernel,
+                                           step.products, inside=step.inside),
+                       key="convolution")
     st.markdown(step.arithmetic())
     verdict = st.success if step.matches else st.error
     verdict(f"The model's own activation at row {row}, column {column}, filter {step_filter}: "

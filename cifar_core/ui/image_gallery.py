@@ -1,6 +1,7 @@
 """Galleries of test images, each a link to the Layers page (the Evaluate page's views).
 
-Every tile is the 32 x 32 image shown three times larger as a PNG (crisp pixels), with a
+Every tile is the 32 x 32 image shown three times larger as a PNG (crisp pixels, encoded
+once per server: a gallery has 24 tiles and a class reruns it in every tab), with a
 caption and alt text the caller writes, and links to the Layers page on that image, so a
 click shows what the model's layers made of it.
 """
@@ -10,6 +11,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from cifar_core.display import pictures
+from cifar_core.ui import shared_cache
 
 GALLERY_SIZE = 24  # images per gallery: three rows of eight
 GALLERY_COLUMNS = 8
@@ -53,6 +55,6 @@ def gallery(images, labels, names, indices, probabilities, model_key, empty_mess
         if position % GALLERY_COLUMNS == 0:
             row = st.columns(GALLERY_COLUMNS)  # a fresh row keeps rows aligned as captions wrap
         row[position % GALLERY_COLUMNS].image(
-            pictures.upscale(images[index], 3), caption=caption(index),
+            shared_cache.png(pictures.upscale(images[index], 3)), caption=caption(index),
             link=layers_link(model_key, index), alt=alt(index),
             width=3 * 32, output_format="PNG")  # shown at its own size in PNG: crisp pixels

@@ -8,9 +8,8 @@ def show_picture(container, picture, caption, *, alt=None):
     ``alt`` says what the picture shows for a screen reader (which image, which layer, how
     many tiles); where the caption already says all that, it serves as the alt text.
     """
-    from cifar_core.display import (
-        pictures,  # Pillow is imported by the pages that draw, not at start-up.
-    )
+    from cifar_core.ui import shared_cache
 
-    container.image(pictures.png_bytes(picture), caption=caption, output_format="PNG",
+    # Encoded once per server: a class looking at the same view shares the bytes.
+    container.image(shared_cache.png(picture), caption=caption, output_format="PNG",
                     alt=alt or caption)

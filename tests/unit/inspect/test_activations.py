@@ -50,6 +50,41 @@ def test_extractor_equals_a_manual_forward_pass_layer_by_layer(tiny_model, image
     np.testing.assert_allclose(outputs["probabilities"].sum(axis=1), 1.0, rtol=1e-5)
 
 
+def test_one_image_is_computed_once_and_shared_read_only(tiny_model, images, monkeypatch):
+    extractor = activations.Extractor(tiny_model, ["conv1", "probabilities"])
+    batches = []
+    run = extractor._run
+    monkeypatch.setattr(extractor, "_run", lambda batch: batches.append(len(batch)) or run(batch))
+    first = extractor(images[0])
+    again = extractor(images[0].copy())  # the same pixels, another array
+    assert batches == [1]
+    np.testing.assert_array_equal(again["conv1"], first["conv1"])
+    with pytest.raises(ValueError, match="read-only"):
+        again["conv1"][0, 0, 0, 0] = 1.0  # shared with every later caller
+    again["extra"] = None  # each caller gets its own dict
+    assert "extra" not in extractor(images[0])
+    other = extractor(images[1])
+    assert batches == [1, 1]
+    assert not np.array_equal(other["conv1"], first["conv1"])
+    # Batches are not remembered, and equal what single images give.
+    batch = extractor(images[:2])
+    assert batches == [1, 1, 2]
+    np.testing.assert_allclose(batch["conv1"][1:], other["conv1"], rtol=1e-5, atol=1e-6)
+
+
+def test_only_the_last_images_are_remembered(tiny_model, images, monkeypatch):
+    extractor = activations.Extractor(tiny_model, ["probabilities"])
+    monkeypatch.setattr(extractor, "IMAGES_KEPT", 2)
+    for image in images:  # three images, two kept: the first is dropped
+        extractor(image)
+    calls = []
+    run = extractor._run
+    monkeypatch.setattr(extractor, "_run", lambda batch: calls.append(1) or run(batch))
+    extractor(images[2])
+    extractor(images[0])
+    assert calls == [1]
+
+
 def test_extractor_rejects_wrong_shapes(tiny_model):
     with pytest.raises(ValueError, match="expected images of shape"):
         activations.extractor(tiny_model)(np.zeros((1, 28, 28, 3), np.uint8))
