@@ -9,9 +9,10 @@ import dataclasses
 
 from cifar_core.training import train_config
 
-#: Fields the Train page's form may change on top of a preset (all TrainConfig fields).
+#: Fields the Train page's form may change on top of a preset (all TrainConfig fields;
+#: ``student``, the name typed, is a label: it never changes which recipe a run is).
 FORM_FIELDS = ("model", "epochs", "batch_size", "optimizer", "learning_rate", "augment",
-               "train_size")
+               "train_size", "student")
 
 
 def form_values(preset_name):

@@ -45,3 +45,12 @@ def test_presets_that_differ_only_in_form_fields_keep_their_names():
     assert recipes.recipe_of(small.to_dict()) == "fast-small"
     assert recipes.recipe_of(dataclasses.replace(small, epochs=7).to_dict()) == \
         "fast-small (changed)"
+
+
+def test_the_students_name_is_a_form_field_that_names_no_recipe():
+    fields = recipes.form_values("minute") | {"student": "Ana"}
+    config, errors = recipes.config_from_form("minute", fields)
+    assert errors == {} and config.student == "Ana"
+    assert recipes.recipe_of(config.to_dict()) == "minute"  # a name changes no recipe
+    _, errors = recipes.config_from_form("minute", fields | {"student": "A\u200bna"})
+    assert "invisible" in errors["student"]
