@@ -20,7 +20,7 @@ import pandas as pd
 
 from cifar_core.backend import keras
 from cifar_core.display import text
-from cifar_core.training import recording, train_config, trainer
+from cifar_core.training import checkpoints, recording, resuming, train_config, trainer
 
 #: Training points kept per epoch for the live curve (the page draws every one of them).
 POINTS_PER_EPOCH = 50
@@ -158,11 +158,13 @@ class TrainingJob:
     from the job's thread when it ends, whatever the outcome (the registry frees its slot).
     ``callbacks`` are extra Keras callbacks run before ours (tests, instrumentation).
     ``job_id`` (default: a new random id) and ``owner`` (the tab's token) come from the
-    registry, so a queued run keeps the id its tab already shows.
+    registry, so a queued run keeps the id its tab already shows. ``resume``
+    (``{"run": run id, "more_epochs": n}``) continues that run folder instead of starting
+    one (``recording.train_run``); the job's config becomes the run's own once it reopens.
     """
 
     def __init__(self, config, data, runs_dir=None, *, job_id=None, owner=None, on_done=None,
-                 callbacks=()):
+                 callbacks=(), resume=None):
         if not hasattr(config, "to_dict"):
             raise ValueError(f"config must be a TrainConfig, not {type(config).__name__}")
         # Rebuilt from its fields: Streamlit reloads edited modules during development, so
@@ -175,6 +177,7 @@ class TrainingJob:
         self.runs_dir = runs_dir
         self._on_done = on_done
         self._extra_callbacks = list(callbacks)
+        self.resume = None if resume is None else checkpoints.request(resume)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._started_at = None
@@ -222,14 +225,28 @@ class TrainingJob:
             if validation_point is not None:
                 self._validation.append(validation_point)
 
+    def _run_started(self, run):
+        # The queue entry this job came from (its id is the job's): once the run folder
+        # names it, a server restarted after a crash drops the entry instead of rerunning it.
+        run.update(queue_id=self.id)
+        self._update(run_dir=str(run.path))
+
     def _run(self):
         try:
             images_per_epoch = len(trainer.training_subset(self.config, self.data)[0])
             callbacks = self._extra_callbacks + [_ProgressCallback(self, images_per_epoch)]
+
+            def started(run):  # a resumed run brings its config (more epochs) and curves
+                with self._lock:
+                    self.config = train_config.TrainConfig.from_dict(run.config)
+                    self._training[:0], self._validation[:0] = \
+                        resuming.earlier_curves(run.history)
+                self._run_started(run)
+
             run, _ = recording.train_run(self.config, self.data, runs_directory=self.runs_dir,
                                          callbacks=callbacks, stop_event=self._stop,
-                                         owner=self.owner,
-                                         on_start=lambda run: self._update(run_dir=str(run.path)))
+                                         owner=self.owner, on_start=started,
+                                         resume=self.resume)
             self._update(state="stopped" if self._stop.is_set() else "finished",
                          eta_seconds=0.0, run_dir=str(run.path))
         # Any failure: the page shows the message; the server stays up.

@@ -5,7 +5,9 @@ a callback that writes each epoch's metrics, a heartbeat and conv1's filters int
 run, one that writes each epoch's weight and activation histograms (``histograms`` owns
 their files) into the run and its TensorBoard logs, and ``train_run``, which the CLI and
 the background job both use so every run folder is complete whether the run finishes, is
-stopped, or fails.
+stopped, or fails. With ``resume`` it continues a run folder in place from its last
+checkpoint (``checkpoints``: the files; ``checkpointing``: the Keras side; ``resuming``: the
+run folder reopened).
 """
 
 import socket
@@ -17,7 +19,7 @@ import numpy as np
 
 from cifar_core.backend import keras, tf
 from cifar_core.models import saving
-from cifar_core.training import histograms, runs, trainer
+from cifar_core.training import checkpointing, histograms, resuming, runs, trainer
 
 #: Seconds between status.json heartbeats during an epoch (mark_interrupted reads them).
 HEARTBEAT_SECONDS = 10.0
@@ -41,17 +43,24 @@ def current_learning_rate(optimizer):
 
 
 class RunRecorder(keras.callbacks.Callback):
-    """Writes history.csv, status heartbeats, filters/epoch_NNN.npy and model.keras each epoch."""
+    """Writes history.csv, status heartbeats, filters/epoch_NNN.npy and model.keras each epoch.
 
-    def __init__(self, run, heartbeat_seconds=HEARTBEAT_SECONDS):
+    A resumed run starts at ``first_epoch``: its filters of epoch 0 stay those of its start,
+    and its seconds count on from ``seconds_before`` (the time of the epochs it has).
+    """
+
+    def __init__(self, run, heartbeat_seconds=HEARTBEAT_SECONDS, *, first_epoch=0,
+                 seconds_before=0.0):
         super().__init__()
         self.run = run
         self.heartbeat_seconds = heartbeat_seconds
+        self.first_epoch, self.seconds_before = first_epoch, float(seconds_before)
         self.started = self.last_beat = time.time()
 
     def on_train_begin(self, logs=None):
-        self.started = self.last_beat = time.time()
-        self._save_filters(0)
+        self.started = self.last_beat = time.time() - self.seconds_before
+        if self.first_epoch == 0:
+            self._save_filters(0)
 
     def on_train_batch_end(self, batch, logs=None):
         now = time.time()
@@ -131,17 +140,19 @@ class HistogramRecorder(keras.callbacks.Callback):
     Distributions tabs. ``bench/bench_training_histograms.py`` measures the cost.
     """
 
-    def __init__(self, run, images, tensorboard=None, bins=histograms.BINS):
+    def __init__(self, run, images, tensorboard=None, bins=histograms.BINS, *, first_epoch=0):
         super().__init__()
         if int(bins) < 1:
             raise ValueError(f"bins must be at least 1, not {bins!r}")
         self.run, self.tensorboard, self.bins = run, tensorboard, int(bins)
         self.images = np.asarray(images)
+        self.first_epoch = first_epoch  # a resumed run has its earlier epochs' files
         self._outputs = self._summary = None
 
     def on_train_begin(self, logs=None):
         self._build()
-        self.record(0)
+        if self.first_epoch == 0:
+            self.record(0)
 
     def on_epoch_end(self, epoch, logs=None):
         self.record(epoch + 1)
@@ -209,6 +220,8 @@ class TensorBoardScalars(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.log_dir.mkdir(parents=True, exist_ok=True)
         path = self.log_dir / f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}"
+        while path.exists():  # a resumed run in the same second: a file of its own, appended
+            path = path.with_name(path.name + "-resumed")
         self.writer = tf.io.TFRecordWriter(str(path))
         # The Event proto TensorBoard reads (tensorflow.core.util.event_pb2).
         self._write(tf.compat.v1.Event(wall_time=time.time(), file_version="brain.Event:2"))
@@ -260,7 +273,7 @@ def tensorboard_callback(run):
 
 
 def train_run(config, data, *, runs_directory=None, callbacks=(), stop_event=None,
-              evaluate_test=True, on_start=None, owner=None):
+              evaluate_test=True, on_start=None, owner=None, resume=None):
     """Train ``config`` on ``data`` inside a new run folder; returns ``(run, result)``.
 
     The run ends "stopped" when ``stop_event`` (a threading.Event) was set (training ends
@@ -269,19 +282,38 @@ def train_run(config, data, *, runs_directory=None, callbacks=(), stop_event=Non
     final model's accuracy on the full test split goes into status.json. ``on_start`` is
     called with the new run before training begins (the UI shows its folder at once).
     ``owner`` is the tab that asked for the run (``runs.start_run``).
+
+    ``resume`` (``{"run": run id, "more_epochs": n}``) continues that run folder in place
+    instead, from its last checkpoint and with its own config (``config`` is not used;
+    it may be None): ``n`` more epochs for a finished run, 0 to finish a stopped or
+    interrupted one. Its history, filters, histograms and TensorBoard logs go on from the
+    checkpoint's epoch. A run that cannot continue is refused (ValueError naming it) before
+    anything in its folder changes (``resuming.reopen``).
     """
     stop_event = stop_event or threading.Event()
-    run = runs.start_run(config, runs_directory, owner=owner)
+    checkpoint, segments, seconds_before = None, (), 0.0
+    if resume is None:
+        run = runs.start_run(config, runs_directory, owner=owner)
+    else:
+        resumed = resuming.reopen(resume, runs_directory, owner=owner)
+        run, config = resumed.run, resumed.config
+        checkpoint, segments = resumed.checkpoint, resumed.segments
+        seconds_before = run.history[-1].get("seconds", 0.0) if run.history else 0.0
+    first_epoch = checkpoint.epoch if checkpoint is not None else 0
     tensorboard = tensorboard_callback(run)
     # The stop check comes last so a stop requested by any earlier callback counts at once.
-    # The histogram recorder writes into the TensorBoard file, so it comes after its opening.
-    recorder = HistogramRecorder(run, data.x_test[:histograms.IMAGE_COUNT], tensorboard)
-    everything = [RunRecorder(run), tensorboard, recorder, *callbacks,
-                  trainer.StopOnEvent(stop_event)]
+    # The histogram recorder writes into the TensorBoard file, so it comes after its opening;
+    # the checkpoint comes after the epoch's history row (a resumed run keeps rows up to it).
+    recorder = HistogramRecorder(run, data.x_test[:histograms.IMAGE_COUNT], tensorboard,
+                                 first_epoch=first_epoch)
+    everything = [RunRecorder(run, first_epoch=first_epoch, seconds_before=seconds_before),
+                  tensorboard, recorder, checkpointing.CheckpointRecorder(run, segments),
+                  *callbacks, trainer.StopOnEvent(stop_event)]
     try:
         if on_start is not None:
             on_start(run)
-        result = trainer.train(config, data, callbacks=everything)
+        result = trainer.train(config, data, callbacks=everything, checkpoint=checkpoint,
+                               segments=segments)
         accuracy = None
         if evaluate_test:
             run.update(state="running", phase="evaluating")

@@ -66,7 +66,7 @@ def test_train_feeds_fit_every_epoch_with_the_configs_flips(monkeypatch):
                                   flip="alternating", validation_size=8)
     result = trainer.train(config, random_dataset(25), callbacks=[Steps()])
     assert asked[0] == {"shuffle": True, "augment": True, "seed": 0, "epochs": 3,
-                        "flip": "alternating"}
+                        "flip": "alternating", "first_epoch": 0}
     assert steps == [4] + [0, 1, 2, 3] * 3  # every epoch all 25 images, none run out
     assert len(result.history["val_loss"]) == 3
 
