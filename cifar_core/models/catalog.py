@@ -1,8 +1,9 @@
 """Which trained models exist: shipped under ``models/``, finished runs, imported files.
 
 Every page that lets the user choose a model asks this module, so a run trained on the
-Train page shows up everywhere. Listing reads only small JSON files (no TensorFlow), so
-the Home page can report models without paying for the TensorFlow import.
+Train page shows up everywhere; the run a teacher pinned as the class model
+(``training.class_model``) comes first. Listing reads only small JSON files (no
+TensorFlow), so the Home page can report models without paying for the TensorFlow import.
 """
 
 import json
@@ -60,9 +61,13 @@ def shipped_models(directory=None):
     return entries
 
 
-def run_models(directory=None):
-    """Finished (or stopped) training runs that saved a model, newest first."""
-    from cifar_core.training import runs  # Reads JSON only; no TensorFlow.
+def run_models(directory=None, *, pinned_id=None):
+    """Finished (or stopped) training runs that saved a model, newest first.
+
+    The run ``pinned_id`` (the teacher's class model) is labelled "class model: <student
+    name or run id>" (``class_model.label_name``: never a name Markdown would change).
+    """
+    from cifar_core.training import class_model, runs  # Read JSON only; no TensorFlow.
 
     entries = []
     for record in runs.list_runs(directory):
@@ -72,8 +77,9 @@ def run_models(directory=None):
         accuracy = record.status.get("test_accuracy")
         accuracy = float(accuracy) if isinstance(accuracy, (int, float)) else None
         note = "stopped early" if record.state == "stopped" else None
-        entries.append(ModelEntry(record.id,
-                                  _label(f"run {record.id}", architecture, accuracy, note),
+        name = (f"class model: {class_model.label_name(record)}" if record.id == pinned_id
+                else f"run {record.id}")
+        entries.append(ModelEntry(record.id, _label(name, architecture, accuracy, note),
                                   record.model_path, architecture, "run", accuracy))
     return entries
 
@@ -146,6 +152,13 @@ def input_scaling_of(model_path):
 
 
 def available_models(models_directory=None, runs_directory=None):
-    """Shipped models first, then finished runs (newest first), then imported models."""
-    return (shipped_models(models_directory) + run_models(runs_directory)
+    """The class model (the run a teacher pinned) first, so pages that open on the first
+    model open on it; then shipped models, finished runs (newest first), imported models."""
+    from cifar_core.training import class_model  # Reads one small JSON file.
+
+    pinned_id = class_model.pinned_id(runs_directory)
+    finished_runs = run_models(runs_directory, pinned_id=pinned_id)
+    pinned = [entry for entry in finished_runs if entry.key == pinned_id]
+    return (pinned + shipped_models(models_directory)
+            + [entry for entry in finished_runs if entry.key != pinned_id]
             + imported_models(models_directory))
