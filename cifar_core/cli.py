@@ -1,13 +1,17 @@
 """Command line: ``python -m cifar_core train|evaluate|import ...``.
 
     python -m cifar_core train --preset fast --epochs 4 [--batch-size N] [--learning-rate F]
-        [--train-size N] [--runs-dir DIR] [--save models/fast.keras] ...
+        [--train-size N] [--runs-dir DIR] [--save models/fast.keras] [--backend ray] ...
+    python -m cifar_core train --resume RUN_ID [--more-epochs N]
     python -m cifar_core evaluate RUN_DIR_OR_MODEL_FILE [--tta [LEVEL]] [--scaling S]
     python -m cifar_core import MODEL_FILE [--name NAME] [--scaling S] [--no-data]
 
 ``train`` writes a run folder (see ``runs``), shows one progress line that rewrites
 itself, and prints the final test accuracy; ``--save`` also copies the model to a
-shipped-model file with its JSON card (the recipe is this very command line).
+shipped-model file with its JSON card (the recipe is this very command line). With
+``--backend ray`` (the default when ``$CIFAR_RAY_ADDRESS`` is set) the run trains as a Ray
+actor (``training.ray_jobs``) on the cluster at ``--ray-address`` or ``$CIFAR_RAY_ADDRESS``,
+or on a Ray this command starts for itself, and its files land in the same run folder.
 Bad arguments exit with status 2 and one line saying what is wrong; TensorFlow is only
 imported once the arguments are valid, so mistakes and ``--help`` (whose choices come from
 ``train_config`` and ``contract``, not from hand-typed lists) answer at once.
@@ -22,7 +26,7 @@ from pathlib import Path
 
 from cifar_core.models import contract
 from cifar_core.models.input_scaling import SCALINGS
-from cifar_core.training import train_config
+from cifar_core.training import backends, train_config
 
 
 class _Parser(argparse.ArgumentParser):
@@ -85,6 +89,18 @@ def build_parser():
     train.add_argument("--runs-dir", type=Path, help="default $CIFAR_RUNS_DIR or ./runs")
     train.add_argument("--data", type=Path, help="CIFAR-10 archive or folder (default: search)")
     train.add_argument("--save", type=Path, help="also save the model here (.keras) with a card")
+    train.add_argument("--resume", metavar="RUN_ID",
+                       help="continue this stopped or interrupted run in place from its last "
+                            "checkpoint, with its own recipe (no --preset or recipe options)")
+    train.add_argument("--more-epochs", type=_positive_int, metavar="N",
+                       help="with --resume: train N epochs more than the run's recipe (a "
+                            "finished run)")
+    train.add_argument("--backend", choices=backends.BACKENDS, metavar="NAME",
+                       help=f"where to train: {_one_of(backends.BACKENDS)} (default ray when "
+                            f"${backends.ADDRESS_VARIABLE} is set, else local)")
+    train.add_argument("--ray-address", metavar="ADDRESS",
+                       help=f"the Ray cluster for --backend ray (default "
+                            f"${backends.ADDRESS_VARIABLE}; none: start a local Ray)")
 
     evaluate = commands.add_parser("evaluate", help="test accuracy of a run or model file")
     evaluate.add_argument("target", type=Path,
@@ -135,9 +151,11 @@ def make_progress_callback(stream=None, every_seconds=0.5):
             self.epochs = self.params.get("epochs") or 1
             self.steps = self.params.get("steps") or 0
             self.seen = 0
+            self.first_epoch = None  # a resumed run's fit starts at a later epoch
 
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch
+            self.first_epoch = epoch if self.first_epoch is None else self.first_epoch
 
         def on_train_batch_end(self, batch, logs=None):
             self.seen += 1
@@ -146,7 +164,7 @@ def make_progress_callback(stream=None, every_seconds=0.5):
                 return
             self.shown = now
             logs = logs or {}
-            total = self.epochs * self.steps
+            total = (self.epochs - self.first_epoch) * self.steps
             rate = self.seen / max(now - self.started, 1e-9)  # steps per second
             eta = (total - self.seen) / rate if total and rate else 0
             stream.write(f"\repoch {self.epoch + 1}/{self.epochs}  batch {batch + 1}/{self.steps}  "
@@ -172,6 +190,8 @@ def _train(arguments, argv):
     from cifar_core.models import saving
     from cifar_core.training import recording, train_config
 
+    if arguments.resume is not None or arguments.more_epochs is not None:
+        return _resume(arguments, argv)
     overrides = {name: getattr(arguments, name) for name in OVERRIDES
                  if getattr(arguments, name) is not None}
     if arguments.design is not None:
@@ -190,15 +210,110 @@ def _train(arguments, argv):
     config = train_config.preset(arguments.preset, **overrides)
     if arguments.save is not None and arguments.save.suffix != ".keras":
         raise ValueError(f"--save must name a .keras file, got {arguments.save}")
+    backend = arguments.backend or backends.backend_name()
+    if backend != "ray" and arguments.ray_address is not None:
+        raise ValueError("--ray-address needs --backend ray")
     dataset = data.load_cifar10(arguments.data, progress=data.progress_printer())
-    run, result = recording.train_run(config, dataset, runs_directory=arguments.runs_dir,
-                                      callbacks=[make_progress_callback()])
+    if backend == "ray":
+        run = _train_on_ray(config, dataset, arguments)
+        if run is None:
+            return 1
+        model = saving.load_model(run.path / "model.keras") if arguments.save else None
+    else:
+        run, result = recording.train_run(config, dataset, runs_directory=arguments.runs_dir,
+                                          callbacks=[make_progress_callback()])
+        model = result.model
     accuracy = float(run.status["test_accuracy"])
     print(f"run: {run.path}")
     print(f"test accuracy: {accuracy:.4f}")
     if arguments.save is not None:
-        path = saving.save_model(result.model, arguments.save)
+        path = saving.save_model(model, arguments.save)
         saving.write_model_card(path, architecture=config.model, epochs=config.epochs,
+                                recipe="python -m cifar_core " + shlex.join(argv),
+                                test_accuracy=accuracy, parameters=model.count_params())
+        print(f"saved: {path}")
+    return 0
+
+
+def _train_on_ray(config, dataset, arguments, stream=None):
+    """Train as a Ray actor, drawing the progress line from its snapshots; the finished
+    run's record, or None (after one line on stderr) when the run failed on the worker."""
+    from cifar_core.training import ray_jobs, runs
+
+    stream = stream or sys.stderr
+    job = ray_jobs.RayTrainingJob(config, dataset, arguments.runs_dir,
+                                  address=arguments.ray_address).start()
+    try:
+        shown = 0  # validation points already written as an epoch's line
+        while not job.join(0.5):
+            shown = _draw_snapshot(job.snapshot(), shown, stream)
+    except KeyboardInterrupt:
+        job.stop()  # the worker saves what it has, as a stopped local run does
+        job.join(60)
+        raise
+    snapshot = job.snapshot()
+    _draw_snapshot(snapshot, shown, stream)
+    record = runs.read_run(snapshot.run_dir) if snapshot.run_dir else None
+    if snapshot.state != "finished" or record is None:
+        print(f"python -m cifar_core: error: the run {snapshot.state} on Ray: "
+              f"{snapshot.error or 'no run folder came back'}", file=stream)
+        return None
+    return record
+
+
+def _draw_snapshot(snapshot, shown, stream):
+    """The progress line of ``make_progress_callback`` drawn from a job snapshot; returns
+    how many epochs' lines are written."""
+    for epoch, loss, accuracy in snapshot.validation[shown:]:
+        stream.write(f"\repoch {epoch:g}/{snapshot.epochs}  validation loss {loss:.3f}  "
+                     f"val_accuracy {accuracy:.3f}  {snapshot.elapsed_seconds:.0f} s"
+                     + " " * 20 + "\n")
+    if snapshot.training and snapshot.state == "running":
+        _, loss, accuracy = snapshot.training[-1]
+        eta = int(snapshot.eta_seconds or 0)
+        stream.write(f"\repoch {max(snapshot.epoch, 1)}/{snapshot.epochs}  batch "
+                     f"{snapshot.batch}/{snapshot.batches}  loss {loss:.3f}  accuracy "
+                     f"{accuracy:.3f}  ETA {eta // 60}:{eta % 60:02d}   ")
+    stream.flush()
+    return len(snapshot.validation)
+
+
+def _resume(arguments, argv):
+    """``train --resume RUN_ID [--more-epochs N]``: the run checked before the dataset loads."""
+    from cifar_core import data
+    from cifar_core.models import saving
+    from cifar_core.training import checkpoints, recording, runs
+
+    if arguments.resume is None:
+        raise ValueError("--more-epochs needs --resume RUN_ID")
+    changed = [f"--{name.replace('_', '-')}" for name in OVERRIDES
+               if getattr(arguments, name) is not None]
+    changed += [option for option in ("--design", "--preset")
+                if any(part.split("=")[0] == option for part in argv)]
+    if changed:
+        raise ValueError(f"--resume continues the run with its own recipe: drop {changed}")
+    if getattr(arguments, "backend", None) == "ray":
+        raise ValueError("--resume trains on this machine: drop --backend ray")
+    resume = checkpoints.request({"run": arguments.resume,
+                                  "more_epochs": arguments.more_epochs or 0})
+    directory = runs.runs_dir(arguments.runs_dir)
+    runs.mark_interrupted(directory)
+    record = runs.read_run(directory / resume["run"])
+    if record is None:
+        raise ValueError(f"no run {resume['run']!r} in {directory}")
+    problem = checkpoints.resume_problem(record, resume["more_epochs"])
+    if problem is not None:
+        raise ValueError(problem)
+    dataset = data.load_cifar10(arguments.data, progress=data.progress_printer())
+    run, result = recording.train_run(None, dataset, runs_directory=directory, resume=resume,
+                                      callbacks=[make_progress_callback()])
+    accuracy = float(run.status["test_accuracy"])
+    print(f"run: {run.path} (epochs {run.config['epochs']})")
+    print(f"test accuracy: {accuracy:.4f}")
+    if arguments.save is not None:
+        path = saving.save_model(result.model, arguments.save)
+        saving.write_model_card(path, architecture=run.config["model"],
+                                epochs=run.config["epochs"],
                                 recipe="python -m cifar_core " + shlex.join(argv),
                                 test_accuracy=accuracy, parameters=result.model.count_params())
         print(f"saved: {path}")

@@ -1,0 +1,290 @@
+"""Training runs on a Ray cluster: the app's side of the Ray backend.
+
+``RayTrainingJob`` has the interface of ``jobs.TrainingJob`` (``start``, ``stop``,
+``join``, ``snapshot``, ``stop_requested``, ``id``, ``config``, ``owner``), so the job
+registry, the queue and sweeps use it unchanged. Instead of a training thread it starts a
+``ray_worker.TrainingWorker`` actor with the run's resources (``ray_cluster.resources``)
+on whichever worker has them, and a daemon thread that polls the actor every
+``POLL_SECONDS`` for its progress and the run folder's new files. Those files are written
+(atomically) into the app's runs folder under the worker's run id, so the Train page, the
+history, the leaderboard and the model pickers see the run as they see a local one; the
+app's status.json names this process (the run's owner: when the app dies, Ray ends the
+actor) and keeps the worker's host and pid under "worker". ``stop()`` forwards to the
+actor: the run ends within one batch. A worker that dies marks the run "interrupted"
+(resumable) with the reason; a failure inside training shows the worker's error, as a
+local failure does. A resume ships the app's copy of the run (``RESUME_FILES``) to the
+worker, which continues it (``checkpoints.reopen``) and sends every change back.
+
+Connecting, the settings and the dataset in the object store are ``ray_cluster``'s. Ray
+is imported on first use: this module imports without it (the default install).
+"""
+
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from cifar_core import storage
+from cifar_core.training import checkpoints, jobs, ray_cluster, ray_worker, runs, train_config
+
+#: Seconds between two polls of a running actor.
+POLL_SECONDS = 0.5
+#: Seconds a poll may wait for the actor's answer before trying again next time.
+CALL_SECONDS = 30.0
+#: Seconds ``stop()`` waits for the actor to acknowledge (it never blocks longer).
+STOP_ACKNOWLEDGE_SECONDS = 2.0
+#: Calls the actor answers at once (a poll and a stop while training runs).
+ACTOR_CONCURRENCY = 4
+#: Files of a run folder a resume ships to the worker (folders end with "/"): what
+#: ``checkpoints.reopen`` reads, and the per-epoch files it trims back to the checkpoint.
+RESUME_FILES = ("config.json", "status.json", "history.csv", "checkpoint/", "filters/",
+                "histograms/")
+
+def _error_text(error):
+    """A worker's exception as a page shows it: "Type: message" of the original error."""
+    cause = getattr(error, "cause", None)
+    if isinstance(cause, BaseException):
+        error = cause
+    message = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {message[0] if message else ''}".rstrip(": ")
+
+
+def resume_files(run_path):
+    """{relative path: bytes} of the files a resume ships from the app's run folder."""
+    files = {}
+    for relative, path in ray_worker.relative_files(run_path).items():
+        if any(relative == name or (name.endswith("/") and relative.startswith(name))
+               for name in RESUME_FILES):
+            files[relative] = path.read_bytes()
+    return files
+
+
+class RayTrainingJob:
+    """One training run as a Ray actor, seen from the app like a ``jobs.TrainingJob``.
+
+    ``resume`` is ``{"run": run_id, "more_epochs": n}`` (the registry's): the app's copy of
+    that run folder goes to the worker, which continues it. ``callbacks`` are extra Keras
+    callbacks run on the worker (they must pickle: tests' hooks). ``address`` overrides
+    ``$CIFAR_RAY_ADDRESS`` for ``ray_cluster.connect``.
+    """
+
+    def __init__(self, config, data, runs_dir=None, *, job_id=None, owner=None, resume=None,
+                 on_done=None, callbacks=(), address=None):
+        if not hasattr(config, "to_dict"):
+            raise ValueError(f"config must be a TrainConfig, not {type(config).__name__}")
+        config = train_config.TrainConfig.from_dict(config.to_dict())
+        self.runs_dir = runs.runs_dir(runs_dir)
+        if resume is not None:
+            resume = checkpoints.request(resume)
+            if runs.read_run(self.runs_dir / resume["run"]) is None:
+                raise ValueError(f"no run {resume['run']!r} in {self.runs_dir} to resume")
+        self.id = job_id or uuid.uuid4().hex[:10]
+        self.owner = owner
+        self.config = config
+        self.data = data
+        self.resume = resume
+        self.address = address
+        self.worker = None  # {"host": ..., "pid": ...} once the actor has started
+        self._on_done = on_done
+        self._callbacks = list(callbacks)
+        self._actor = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._started_at = self._finished_at = None
+        self._run_id = resume["run"] if resume is not None else None
+        self._fields = dict(state="starting", epoch=0, batch=0, batches=0, images_per_second=None,
+                            eta_seconds=None, error=None, run_dir=None)
+        self._training, self._validation = (), ()
+        self._thread = threading.Thread(target=self._run, name=f"ray-training-{self.id}",
+                                        daemon=True)
+
+    # --- the page's side --------------------------------------------------------------
+    def start(self):
+        """Start the actor and the polling thread; returns self."""
+        self._started_at = time.monotonic()
+        self._thread.start()
+        return self
+
+    def stop(self):
+        """Ask the run to end after the current batch; waits briefly for the worker's answer."""
+        self._stop.set()
+        actor = self._actor
+        if actor is None:
+            return  # the polling thread forwards it once the actor exists
+        ray = ray_cluster.import_ray()
+        try:
+            ray.get(actor.stop.remote(), timeout=STOP_ACKNOWLEDGE_SECONDS)
+        except ray.exceptions.RayError:
+            pass  # a dead or slow worker: the polling thread sees to it
+
+    def join(self, timeout=None):
+        """Wait for the polling thread to end; True when it has (the run is over)."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def stop_requested(self):
+        return self._stop.is_set()
+
+    def snapshot(self):
+        """The latest progress the worker reported, as a ``jobs.JobSnapshot``."""
+        with self._lock:
+            end = self._finished_at or time.monotonic()
+            elapsed = end - self._started_at if self._started_at else 0.0
+            return jobs.JobSnapshot(job_id=self.id, config=self.config, epochs=self.config.epochs,
+                                    training=self._training, validation=self._validation,
+                                    elapsed_seconds=elapsed, **self._fields)
+
+    # --- the polling thread -----------------------------------------------------------
+    def _update(self, **fields):
+        with self._lock:
+            self._fields.update(fields)
+
+    def _run(self):
+        ray = None
+        try:
+            ray = ray_cluster.connect(self.address)
+            self._actor = self._create_actor(ray)
+            if self._stop.is_set():  # asked while the worker started (stop() saw no actor)
+                self._actor.stop.remote()
+            self._poll(ray)
+        except _StoppedBeforeStart:
+            self._update(state="stopped", eta_seconds=0.0)
+        except Exception as error:  # noqa: BLE001 - any failure is the run's, never the app's
+            if ray is not None and isinstance(error, (ray.exceptions.RayActorError,
+                                                      ray.exceptions.WorkerCrashedError,
+                                                      ray.exceptions.LocalRayletDiedError)):
+                self._interrupted(error)
+            else:
+                self._update(state="failed", error=_error_text(error), eta_seconds=None)
+        finally:
+            self._close(ray)
+            with self._lock:
+                self._finished_at = time.monotonic()
+            if self._on_done is not None:
+                self._on_done()
+
+    def _create_actor(self, ray):
+        """The worker actor with the run's resources, started on the shipped files."""
+        cpus, gpus = ray_cluster.resources()
+        threads = str(max(1, int(cpus)))
+        actor = ray_cluster.worker_class().options(
+            num_cpus=cpus, num_gpus=gpus, max_concurrency=ACTOR_CONCURRENCY,
+            # TensorFlow on the worker uses the CPUs the run reserved, no more.
+            runtime_env={"env_vars": {"CIFAR_TF_INTRA_THREADS": threads,
+                                      "CIFAR_TF_INTER_THREADS": str(min(2, int(threads)))}},
+        ).remote(ray_cluster.dataset_ref(self.data))
+        run_files = resume_files(self.runs_dir / self._run_id) if self.resume else None
+        started = actor.start.remote(self.config.to_dict(), job_id=self.id, owner=self.owner,
+                                     resume=self.resume, run_files=run_files,
+                                     callbacks=self._callbacks)
+        patience = ray_cluster.start_timeout()
+        deadline = time.monotonic() + patience
+        try:
+            while not ray.wait([started], timeout=POLL_SECONDS)[0]:
+                if self._stop.is_set():
+                    raise _StoppedBeforeStart
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no Ray worker had {cpus:g} CPU(s) and {gpus:g} GPU(s) "
+                                       f"free for {patience:g} s (CIFAR_RAY_CPUS, CIFAR_RAY_GPUS)")
+            self.worker = ray.get(started)
+        except BaseException:
+            ray.kill(actor)  # still waiting for a worker, or its start failed: no run to keep
+            raise
+        return actor
+
+    def _poll(self, ray):
+        """Mirror the worker's progress and files until its job is done."""
+        done = False
+        while True:
+            try:
+                # Files first: any file means the run folder existed, so the snapshot asked
+                # next names it. Once a snapshot says done, one more call brings the last files.
+                files = ray.get(self._actor.changed_files.remote(), timeout=CALL_SECONDS)
+                if done:
+                    self._mirror(None, files)
+                    return
+                remote = ray.get(self._actor.snapshot.remote(), timeout=CALL_SECONDS)
+            except (ray.exceptions.GetTimeoutError, ray.exceptions.ActorUnavailableError):
+                time.sleep(POLL_SECONDS)  # busy or briefly unreachable; a dead one raises
+                continue  # ActorDiedError instead
+            self._mirror(remote, files)
+            done = remote is not None and remote["state"] in jobs.DONE_STATES
+            if not done:
+                time.sleep(POLL_SECONDS)
+
+    def _mirror(self, remote, files):
+        """Write ``files`` into the app's run folder, then show ``remote``'s progress."""
+        if remote is not None and remote.get("run_dir"):
+            self._run_id = Path(remote["run_dir"]).name
+        if files:
+            assert self._run_id, "files came before the worker named its run folder"
+            self._write_files(files)
+        if remote is None:
+            return
+        fields = {name: remote[name] for name in self._fields if name in remote}
+        local = self.runs_dir / self._run_id if self._run_id else None
+        fields["run_dir"] = str(local) if local and (local / "status.json").is_file() else None
+        config = remote.get("config")
+        with self._lock:
+            if config is not None and config != self.config.to_dict():  # a resumed run's own
+                self.config = train_config.TrainConfig.from_dict(config)
+            self._fields.update(fields)
+            self._training = tuple(remote.get("training", ()))
+            self._validation = tuple(remote.get("validation", ()))
+
+    def _write_files(self, files):
+        """Write the worker's files into the app's run folder; status.json last, naming us."""
+        folder = self.runs_dir / self._run_id
+        for relative in sorted(files, key=lambda name: name == "status.json"):
+            ray_worker.check_relative(relative)
+            payload = files[relative]
+            if payload is None:  # removed on the worker
+                (folder / relative).unlink(missing_ok=True)
+                continue
+            if relative == "status.json":
+                payload = self._local_status(payload)
+            storage.write_atomic(folder / relative, payload)
+
+    def _local_status(self, payload):
+        """The worker's status.json with this process as the run's: ``runs.mark_interrupted``
+        then sees the run end if the app does (Ray ends an actor whose owner dies)."""
+        try:
+            status = json.loads(payload)
+        except ValueError:
+            return payload
+        if not isinstance(status, dict):
+            return payload
+        status["worker"] = {"host": status.get("host"), "pid": status.get("pid")}
+        status.update(host=socket.gethostname(), pid=os.getpid(),
+                      process_start=runs._process_start(os.getpid()))
+        return json.dumps(status, indent=2)
+
+    def _interrupted(self, error):
+        """The worker died: the app's copy of the run becomes "interrupted" (resumable)."""
+        reason = f"the Ray worker ended before the run did ({_error_text(error)})"
+        record = runs.read_run(self.runs_dir / self._run_id) if self._run_id else None
+        if record is not None and record.state == "running":
+            status = dict(record.status, state="interrupted", updated=time.time(), error=reason)
+            storage.write_atomic(record.path / "status.json", json.dumps(status, indent=2))
+        kept = "; the run is kept as interrupted and can be resumed" if record is not None else ""
+        self._update(state="failed", error=reason[0].upper() + reason[1:] + kept,
+                     eta_seconds=None)
+
+    def _close(self, ray):
+        """Let the worker remove its temporary folder, then end the actor."""
+        actor, self._actor = self._actor, None
+        if actor is None or ray is None:
+            return
+        try:
+            ray.get(actor.close.remote(), timeout=CALL_SECONDS)
+        except ray.exceptions.RayError:
+            pass  # already dead: nothing of it is left to clean
+        ray.kill(actor)
+
+
+class _StoppedBeforeStart(Exception):
+    """Stop was asked while the run still waited for a worker: nothing trained."""
