@@ -37,6 +37,11 @@ class QueueFull(TrainerBusy):
     """This tab already has as many runs waiting as it may; the message says what to do."""
 
 
+class AlreadyResuming(TrainerBusy):
+    """The run is already queued to continue, or continuing: a second resume would train
+    it twice at once in the same folder."""
+
+
 def _whole_number_setting(name, default):
     raw = os.environ.get(name, str(default))
     try:
@@ -124,6 +129,7 @@ class JobRegistry:
         self._starting = {}  # id -> QueueEntry taken from the queue, its job being made
         self._estimates = {}  # job or entry id -> estimated seconds of training (or None)
         self._callbacks = {}  # entry id -> extra Keras callbacks (not kept across restarts)
+        self._resumes = {}  # id of a starting or training entry -> the run id it continues
         self._data = None
         self._dispatching = False
         # Seconds a run really took per estimated second, from the last run that finished
@@ -145,7 +151,9 @@ class JobRegistry:
         """Queue one config or a sweep's list of configs; returns their ids, in order.
 
         QueueFull when ``owner`` already has ``per_tab_limit`` submissions waiting (a sweep
-        counts once). Runs start as slots free, so the first may be training on return.
+        counts once); AlreadyResuming when ``resume`` names a run that a waiting, starting
+        or training resume already continues. Runs start as slots free, so the first may
+        be training on return.
         """
         configs = list(configs) if isinstance(configs, (list, tuple)) else [configs]
         if not configs:
@@ -163,6 +171,10 @@ class JobRegistry:
                                            config, training_images, epochs=epochs))
                    for config in configs]
         with self._lock:
+            if resume is not None and self._resuming(resume.get("run")):
+                raise AlreadyResuming(
+                    f"Run {resume.get('run')} is already queued to continue or continuing: "
+                    "wait until it ends before continuing it again.")
             waiting = {entry.submission for entry in self._queue.entries()
                        if self._owners.get(entry.id) == owner}
             if entries[0].submission not in waiting and len(waiting) >= self.per_tab_limit:
@@ -235,6 +247,17 @@ class JobRegistry:
             self._settle()
             return self._queue.entries()
 
+    def resuming(self, run_id):
+        """Whether run ``run_id`` is named by a resume that waits, starts or trains now.
+
+        A resumed run's folder says "running" only once its job has reopened it (a process
+        job imports TensorFlow first: seconds); until then this is what says it is taken.
+        """
+        if not isinstance(run_id, str) or not run_id:
+            raise ValueError(f"run_id must be a run's id (non-empty text), not {run_id!r}")
+        with self._lock:
+            return self._resuming(run_id)
+
     def position(self, entry_id):
         """(1-based place in line, estimated seconds until it starts or None); None if not waiting.
 
@@ -267,18 +290,23 @@ class JobRegistry:
         with self._lock:
             return self._owners.get(job_id)
 
-    def controls(self, job_id, owner):
+    def controls(self, job_id, owner, *, owner_connected=None):
         """Whether ``owner`` controls the job or waiting run; records that it is polling.
 
         A session that is not the owner takes it over when the owner has not polled for
-        ``orphan_after`` seconds: the old tab was refreshed or closed.
+        ``orphan_after`` seconds: the old tab was refreshed or closed. ``owner_connected``
+        (a function of an owner, the UI's) says whether the owner's tab is still open
+        somewhere; then it keeps its run however long it has been on another page, so a
+        classmate who opens a shared ``?job=`` link cannot stop or cancel it.
         """
         now = time.monotonic()
         with self._lock:
             self._settle()
             if job_id not in self._jobs and self.queued(job_id) is None:
                 return False
-            if self._owners[job_id] != owner and now - self._seen[job_id] > self.orphan_after:
+            previous = self._owners[job_id]
+            if previous != owner and now - self._seen[job_id] > self.orphan_after \
+                    and not (owner_connected is not None and owner_connected(previous)):
                 self._owners[job_id] = owner
             if self._owners[job_id] == owner:
                 self._seen[job_id] = now
@@ -303,6 +331,8 @@ class JobRegistry:
                 entry = self._queue.take(waiting[0].id)
                 self._active.add(entry.id)
                 self._starting[entry.id] = entry
+                if entry.resume:
+                    self._resumes[entry.id] = entry.resume.get("run")
                 data, callbacks = self._data, self._callbacks.pop(entry.id, [])
             try:
                 job = self.job_factory(entry.config, data, entry.runs_dir, job_id=entry.id,
@@ -316,6 +346,7 @@ class JobRegistry:
                 with self._lock:
                     self._jobs[entry.id] = StartFailure(entry, error)
                     self._active.discard(entry.id)
+                    self._resumes.pop(entry.id, None)
                     self._queue.discard(entry.id)
             finally:
                 with self._lock:
@@ -332,8 +363,20 @@ class JobRegistry:
                     and snapshot.elapsed_seconds > 0:
                 self._pace = snapshot.elapsed_seconds / estimate
             self._active.discard(job_id)
+            self._resumes.pop(job_id, None)
             self._queue.discard(job_id)  # ended before its run folder existed: nothing to redo
         self._dispatch()
+
+    def _resuming(self, run_id):
+        """``resuming`` with the lock held: a waiting entry, or a starting or training job
+        (not done) that continues ``run_id``."""
+        if any((entry.resume or {}).get("run") == run_id for entry in self._queue.entries()):
+            return True
+        for job_id, resumed in self._resumes.items():
+            job = self._jobs.get(job_id)
+            if resumed == run_id and (job is None or not job.snapshot().done):
+                return True
+        return False
 
     def _settle(self):
         """Delete the files of started entries whose run folder now exists (lock held)."""

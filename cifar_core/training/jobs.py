@@ -228,7 +228,9 @@ class TrainingJob:
     def _run_started(self, run):
         # The queue entry this job came from (its id is the job's): once the run folder
         # names it, a server restarted after a crash drops the entry instead of rerunning it.
-        run.update(queue_id=self.id)
+        # ``train_run`` already wrote it with "running"; a run made elsewhere gets it here.
+        if run.status.get("queue_id") != self.id:
+            run.update(queue_id=self.id)
         self._update(run_dir=str(run.path))
 
     def _run(self):
@@ -246,7 +248,7 @@ class TrainingJob:
             run, _ = recording.train_run(self.config, self.data, runs_directory=self.runs_dir,
                                          callbacks=callbacks, stop_event=self._stop,
                                          owner=self.owner, on_start=started,
-                                         resume=self.resume)
+                                         resume=self.resume, queue_id=self.id)
             self._update(state="stopped" if self._stop.is_set() else "finished",
                          eta_seconds=0.0, run_dir=str(run.path))
         # Any failure: the page shows the message; the server stays up.

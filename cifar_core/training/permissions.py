@@ -1,8 +1,9 @@
-"""Who may delete a run or pin the class model: a tab its own runs, the teacher any.
+"""Who may change a run (delete it, resume it, train it more) or pin the class model: a
+tab its own runs, the teacher any.
 
 The classroom has no accounts. A run belongs to the browser tab that started it (its
-``owner`` token in status.json, ``ui.tab_id()``); a tab may delete only its own runs. A
-teacher is whoever types ``$CIFAR_TEACHER_PASSWORD`` (compared in constant time): with it
+``owner`` token in status.json, ``ui.tab_id()``); a tab may delete or continue only its own
+runs. A teacher is whoever types ``$CIFAR_TEACHER_PASSWORD`` (compared in constant time): with it
 set and entered, any run may be deleted and one run pinned as the class model
 (``class_model``), which then only the teacher may delete, even its student. Without a
 password set, nobody is the teacher: no pins, own runs only.
@@ -61,13 +62,13 @@ def is_class_model(record):
     return class_model.pinned_id(record.path.parent) == record.id
 
 
-def may_delete(record, tab_token, is_teacher):
-    """Whether the tab ``tab_token`` may delete run ``record`` (a ``runs.RunRecord``).
+def may_change(record, tab_token, is_teacher):
+    """Whether the tab ``tab_token`` may change run ``record`` (a ``runs.RunRecord``):
+    delete it, resume it or train it more.
 
-    The teacher (``is_teacher`` true while a password is set) may delete any run; anyone
-    else only the runs their tab started, except the class model the teacher pinned (its
-    deletion would unpin it). Whether the run can be deleted now (not while it trains) is
-    ``delete_run``'s question.
+    The teacher (``is_teacher`` true while a password is set) may change any run; anyone
+    else only the runs their tab started, except the class model the teacher pinned. Whether
+    the run can be deleted or continued now (not while it trains) is another question.
     """
     if counts_as_teacher(is_teacher):
         return True
@@ -76,21 +77,36 @@ def may_delete(record, tab_token, is_teacher):
     return owns(record, tab_token)
 
 
+def may_delete(record, tab_token, is_teacher):
+    """Whether the tab ``tab_token`` may delete run ``record``: ``may_change``'s rule."""
+    return may_change(record, tab_token, is_teacher)
+
+
 def may_pin(is_teacher):
     """Whether a tab may pin or unpin the class model: the teacher only."""
     return counts_as_teacher(is_teacher)
 
 
-def refusal(record, tab_token, is_teacher):
-    """Why this tab may not delete ``record`` (a sentence), or None when it may."""
-    if may_delete(record, tab_token, is_teacher):
+def _refusal(record, tab_token, is_teacher, verb):
+    """Why this tab may not ``verb`` ("delete", "continue") ``record``, or None when it may."""
+    if may_change(record, tab_token, is_teacher):
         return None
     if teacher_password_set() and is_class_model(record):
-        return "This run is the class model: only the teacher can delete it."
+        return f"This run is the class model: only the teacher can {verb} it."
     if teacher_password_set():
-        return "Only the tab that started this run, or the teacher, can delete it."
-    return ("Only the tab that started this run can delete it (the server has no teacher's "
-            f"password: set {PASSWORD_VARIABLE} to let a teacher delete any run).")
+        return f"Only the tab that started this run, or the teacher, can {verb} it."
+    return (f"Only the tab that started this run can {verb} it (the server has no teacher's "
+            f"password: set {PASSWORD_VARIABLE} to let a teacher {verb} any run).")
+
+
+def refusal(record, tab_token, is_teacher):
+    """Why this tab may not delete ``record`` (a sentence), or None when it may."""
+    return _refusal(record, tab_token, is_teacher, "delete")
+
+
+def continue_refusal(record, tab_token, is_teacher):
+    """Why this tab may not resume ``record`` or train it more (a sentence), or None."""
+    return _refusal(record, tab_token, is_teacher, "continue")
 
 
 def delete_run(run_id, tab_token, is_teacher, runs_directory=None):

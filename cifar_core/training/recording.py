@@ -273,7 +273,7 @@ def tensorboard_callback(run):
 
 
 def train_run(config, data, *, runs_directory=None, callbacks=(), stop_event=None,
-              evaluate_test=True, on_start=None, owner=None, resume=None):
+              evaluate_test=True, on_start=None, owner=None, resume=None, queue_id=None):
     """Train ``config`` on ``data`` inside a new run folder; returns ``(run, result)``.
 
     The run ends "stopped" when ``stop_event`` (a threading.Event) was set (training ends
@@ -281,7 +281,8 @@ def train_run(config, data, *, runs_directory=None, callbacks=(), stop_event=Non
     (then the error is raised again) if training raised. With ``evaluate_test`` the
     final model's accuracy on the full test split goes into status.json. ``on_start`` is
     called with the new run before training begins (the UI shows its folder at once).
-    ``owner`` is the tab that asked for the run (``runs.start_run``).
+    ``owner`` is the tab that asked for the run (``runs.start_run``); ``queue_id`` the queue
+    entry it comes from, written with the run's first "running" status.
 
     ``resume`` (``{"run": run id, "more_epochs": n}``) continues that run folder in place
     instead, from its last checkpoint and with its own config (``config`` is not used;
@@ -293,9 +294,9 @@ def train_run(config, data, *, runs_directory=None, callbacks=(), stop_event=Non
     stop_event = stop_event or threading.Event()
     checkpoint, segments, seconds_before = None, (), 0.0
     if resume is None:
-        run = runs.start_run(config, runs_directory, owner=owner)
+        run = runs.start_run(config, runs_directory, owner=owner, queue_id=queue_id)
     else:
-        resumed = resuming.reopen(resume, runs_directory, owner=owner)
+        resumed = resuming.reopen(resume, runs_directory, owner=owner, queue_id=queue_id)
         run, config = resumed.run, resumed.config
         checkpoint, segments = resumed.checkpoint, resumed.segments
         seconds_before = run.history[-1].get("seconds", 0.0) if run.history else 0.0

@@ -53,13 +53,14 @@ def _keep_epochs(run_path, epoch):
     return rows
 
 
-def reopen(resume, runs_directory=None, *, owner=None):
+def reopen(resume, runs_directory=None, *, owner=None, queue_id=None):
     """Reopen the run that ``resume`` names to continue it in place; a ``Resumption``.
 
     Refuses (ValueError naming the run) a running run, one without a usable checkpoint,
     or one whose config cannot be rebuilt, before changing anything. Then: config.json
     gains the extra epochs, history.csv and the filter and histogram files keep what the
-    checkpoint's epoch had, and status.json says "running" for this process again.
+    checkpoint's epoch had, and status.json says "running" for this process again, naming
+    ``queue_id`` (the queue entry it comes from) in that same write.
     """
     resume = checkpoints.request(resume)
     directory = runs.runs_dir(runs_directory)
@@ -94,7 +95,8 @@ def reopen(resume, runs_directory=None, *, owner=None):
                       process_start=runs._process_start(os.getpid()), epoch=checkpoint.epoch,
                       segments=list(segments),
                       resumed=[*status.get("resumed", []), [time.time(), checkpoint.epoch]],
-                      **({} if owner is None else {"resumed_by": str(owner)}))
+                      **({} if owner is None else {"resumed_by": str(owner)}),
+                      **({} if queue_id is None else {"queue_id": str(queue_id)}))
         run = runs.Run(record.path, config.to_dict(), status, rows)
         run.update()
         if more:

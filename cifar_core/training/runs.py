@@ -118,11 +118,13 @@ class Run:
         self.update(**fields)
 
 
-def start_run(config, runs_directory=None, *, name=None, owner=None):
+def start_run(config, runs_directory=None, *, name=None, owner=None, queue_id=None):
     """Create a run folder for ``config`` (a TrainConfig or dict) with status "running".
 
     ``owner`` names the browser tab that asked for the run (the app's own token, never
     shown): without a teacher's password a tab may delete only the runs it owns.
+    ``queue_id`` names the queue entry the run comes from, in the same first status write
+    as "running": a server killed right after it drops the entry instead of training twice.
     """
     fields = config.to_dict() if hasattr(config, "to_dict") else dict(config)
     directory = runs_dir(runs_directory)
@@ -137,7 +139,8 @@ def start_run(config, runs_directory=None, *, name=None, owner=None):
     now = time.time()
     run.update(state="running", pid=os.getpid(), process_start=_process_start(os.getpid()),
                host=socket.gethostname(), started=now, epoch=0,
-               **({} if owner is None else {"owner": str(owner)}))
+               **({} if owner is None else {"owner": str(owner)}),
+               **({} if queue_id is None else {"queue_id": str(queue_id)}))
     return run
 
 

@@ -1,14 +1,17 @@
 """AppTest for the Train page's resume section: resume a stopped run, train a finished one
 more, and say why a run cannot continue (tiny runs on tiny data)."""
 
+import json
 import threading
 import types
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from cifar_core.backend import keras
 from cifar_core.storage import PROJECT_ROOT
-from cifar_core.training import recording, runs, train_config
+from cifar_core.training import class_model, permissions, recording, runs, train_config
+from cifar_core.ui import leaderboard_panel, tab_identity
 from tests.app.polling import run_until
 
 PAGE = str(PROJECT_ROOT / "pages" / "train.py")
@@ -16,6 +19,8 @@ TIMEOUT = 60
 #: The tiny net on the fixture's 200 images: 10 batches an epoch, seconds per run.
 CONFIG = train_config.TrainConfig(model="tiny", epochs=2, batch_size=20, optimizer="adam",
                                   learning_rate=0.003, schedule="constant", validation_size=20)
+#: The tab the tests' pages are (its token), which started the runs; another tab; a password.
+MINE, THEIRS, PASSWORD = "tab-1", "tab-2", "open sesame"
 
 
 class StopAtEpochEnd(keras.callbacks.Callback):
@@ -28,16 +33,31 @@ class StopAtEpochEnd(keras.callbacks.Callback):
             self.event.set()
 
 
-def trained_run(data, stop_after_epoch=None):
-    """A run of CONFIG in $CIFAR_RUNS_DIR: stopped after that epoch (0-based), or finished."""
+def trained_run(data, stop_after_epoch=None, owner=MINE):
+    """A run of CONFIG in $CIFAR_RUNS_DIR, started by tab ``owner``: stopped after that
+    epoch (0-based), or finished."""
     stop = threading.Event()
     callbacks = [] if stop_after_epoch is None else [StopAtEpochEnd(stop, stop_after_epoch)]
-    run, _ = recording.train_run(CONFIG, data, stop_event=stop, callbacks=callbacks)
+    run, _ = recording.train_run(CONFIG, data, stop_event=stop, callbacks=callbacks,
+                                 owner=owner)
     return runs.read_run(run.path)
 
 
-def open_page():
-    return AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+def open_page(tab=MINE, unlocked=False):
+    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    app.session_state[tab_identity.TAB_KEY] = tab
+    app.session_state[leaderboard_panel.UNLOCKED_KEY] = unlocked
+    return app.run()
+
+
+@pytest.fixture
+def no_password(monkeypatch):
+    monkeypatch.delenv(permissions.PASSWORD_VARIABLE, raising=False)
+
+
+@pytest.fixture
+def password(monkeypatch):
+    monkeypatch.setenv(permissions.PASSWORD_VARIABLE, PASSWORD)
 
 
 def button(app, label):
@@ -96,16 +116,18 @@ def panel_with(record, registry):
 
     from cifar_core.ui import resume_panel
 
-    resume_panel.resume_section(record, registry, None, "tab-1")
+    resume_panel.resume_section(record, registry, None, "tab-1")  # MINE (the source runs alone)
     st.text(repr(st.session_state.get("train_job")))
 
 
 class RefusingRegistry:
     """A registry whose ``submit`` raises ``error`` (remembering what was submitted), with
-    the resume requests ``waiting`` in its queue."""
+    the resume requests ``waiting`` in its queue and the runs ``continuing`` (their resume
+    starting or training)."""
 
-    def __init__(self, error=None, waiting=()):
+    def __init__(self, error=None, waiting=(), continuing=()):
         self.error, self.waiting, self.submitted = error, list(waiting), []
+        self.continuing = set(continuing)
 
     def submit(self, config, data, *, owner, resume=None):
         self.submitted.append((config, owner, resume))
@@ -114,6 +136,10 @@ class RefusingRegistry:
     def queue(self):
         return [types.SimpleNamespace(id=f"entry-{number}", resume=resume)
                 for number, resume in enumerate(self.waiting)]
+
+    def resuming(self, run_id):
+        return run_id in self.continuing or any(
+            resume["run"] == run_id for resume in self.waiting)
 
 
 def test_a_full_queue_or_a_late_refusal_is_a_message_and_nothing_starts(tiny_dataset):
@@ -129,7 +155,7 @@ def test_a_full_queue_or_a_late_refusal_is_a_message_and_nothing_starts(tiny_dat
         button(app, "Resume training").click().run()
         assert not app.exception
         assert said(app, kind, str(error))
-        assert registry.submitted == [(CONFIG, "tab-1", {"run": record.id, "more_epochs": 0})]
+        assert registry.submitted == [(CONFIG, MINE, {"run": record.id, "more_epochs": 0})]
         assert app.text[0].value == "None"  # no job to show
 
 
@@ -148,3 +174,41 @@ def test_a_running_run_shows_no_controls(tiny_dataset):
     app = AppTest.from_function(panel_with, args=(runs.read_run(run.path), RefusingRegistry()),
                                 default_timeout=TIMEOUT).run()
     assert not app.exception and not app.button and not app.caption and not app.info
+
+
+def test_a_run_whose_resume_is_starting_or_training_shows_no_buttons(tiny_dataset):
+    record = trained_run(tiny_dataset)  # finished: it could train more
+    registry = RefusingRegistry(continuing=[record.id])  # taken from the queue, not running yet
+    app = AppTest.from_function(panel_with, args=(record, registry),
+                                default_timeout=TIMEOUT).run()
+    assert not app.exception and not app.button and registry.submitted == []
+    assert said(app, "info", "A resume of this run is already queued or training")
+
+
+def test_only_the_tab_that_started_a_run_or_the_teacher_may_continue_it(tiny_dataset,
+                                                                        password):
+    record = trained_run(tiny_dataset, stop_after_epoch=0, owner=THEIRS)
+    app = open_page()  # another student's tab
+    assert not app.exception and button(app, "Resume training") is None
+    assert said(app, "caption", "Only the tab that started this run, or the teacher, can "
+                                "continue it.")
+    app = open_page(unlocked=True)  # the teacher
+    assert button(app, "Resume training") is not None
+    class_model.pin(record.id)
+    app = open_page(tab=THEIRS)  # the student who trained it, once it is the class model
+    assert button(app, "Resume training") is None
+    assert said(app, "caption", "This run is the class model: only the teacher can continue it.")
+
+
+def test_the_rule_is_checked_again_when_the_button_is_pressed(tiny_dataset, no_password):
+    record = trained_run(tiny_dataset, stop_after_epoch=0)
+    registry = RefusingRegistry(ValueError("never submitted"))
+    app = AppTest.from_function(panel_with, args=(record, registry),
+                                default_timeout=TIMEOUT).run()
+    status = json.loads((record.path / "status.json").read_text())
+    status["owner"] = THEIRS  # meanwhile the run changed hands (a stale page)
+    (record.path / "status.json").write_text(json.dumps(status))
+    button(app, "Resume training").click().run()
+    assert not app.exception and registry.submitted == []
+    assert said(app, "error", "Only the tab that started this run can continue it")
+    assert app.text[0].value == "None"

@@ -317,3 +317,62 @@ def test_a_sweep_that_cannot_be_written_is_not_queued_at_all(tmp_path, monkeypat
         registry.submit(sweep, DATA, owner="student")
     assert registry.queue() == [] and len(written) == 2
     assert entry_files(tmp_path) == [factory.jobs[0].id]  # only the training run's own file
+
+
+def test_a_run_is_never_queued_to_continue_twice(tmp_path):
+    """Waiting, starting (the factory imports TensorFlow) or training: a second resume of the
+    same run is refused, even with two free slots; once the first ends it may continue again."""
+    release, making = threading.Event(), threading.Event()
+
+    class SlowFactory(FakeFactory):
+        def __call__(self, *arguments, **options):
+            making.set()
+            assert release.wait(60)
+            return super().__call__(*arguments, **options)
+
+    registry, factory = fake_registry(tmp_path, SlowFactory(), max_jobs=2)
+    resume = {"run": "some-run", "more_epochs": 2}
+    waiting = registry.submit(MINUTE, None, owner="tab-1", resume=resume)[0]  # no dataset yet
+    assert registry.resuming("some-run") and not registry.resuming("another-run")
+    with pytest.raises(job_registry.AlreadyResuming, match="Run some-run is already queued"):
+        registry.submit(MINUTE, None, owner="tab-2", resume=resume)
+    assert issubclass(job_registry.AlreadyResuming, job_registry.TrainerBusy)
+    attacher = threading.Thread(target=registry.attach, args=(DATA,))
+    attacher.start()
+    assert making.wait(60) and registry.queue() == []  # taken from the queue, job being made
+    assert registry.resuming("some-run")
+    with pytest.raises(job_registry.AlreadyResuming):
+        registry.submit(MINUTE, DATA, owner="tab-2", resume={"run": "some-run",
+                                                              "more_epochs": 1})
+    release.set()
+    attacher.join(60)
+    assert registry.get(waiting) is factory.jobs[0] and registry.resuming("some-run")
+    with pytest.raises(job_registry.AlreadyResuming):  # training
+        registry.submit(MINUTE, DATA, owner="tab-1", resume=resume)
+    registry.submit(MINUTE, DATA, owner="tab-2", resume={"run": "another-run",
+                                                         "more_epochs": 1})  # other runs go on
+    assert len(factory.jobs) == 2
+    factory.jobs[0].finish()
+    assert not registry.resuming("some-run")
+    again = registry.submit(MINUTE, DATA, owner="tab-2", resume=resume)[0]
+    assert registry.get(again) is factory.jobs[2]
+
+
+def test_a_cancelled_or_failed_resume_frees_its_run(tmp_path):
+    registry, factory = fake_registry(tmp_path, FakeFactory(fail_models={"seed"}))
+    registry.submit(MINUTE, DATA, owner="teacher")  # takes the slot
+    resume = {"run": "some-run", "more_epochs": 1}
+    waiting = registry.submit(MINUTE, DATA, owner="tab", resume=resume)[0]
+    assert registry.cancel(waiting, "tab") and not registry.resuming("some-run")
+    broken = registry.submit(train_config.preset("seed-fast"), DATA, owner="tab",
+                             resume=resume)[0]
+    factory.jobs[0].finish()  # the resume's job cannot be made: it fails visibly
+    assert registry.get(broken).snapshot().state == "failed"
+    assert not registry.resuming("some-run")
+
+
+@pytest.mark.parametrize("run_id", [None, "", 3])
+def test_resuming_needs_a_run_id(tmp_path, run_id):
+    registry, _ = fake_registry(tmp_path)
+    with pytest.raises(ValueError, match=re.escape(repr(run_id))):
+        registry.resuming(run_id)

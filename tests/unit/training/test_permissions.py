@@ -148,3 +148,29 @@ def test_only_the_teacher_deletes_the_class_model(tmp_path, password):
     class_model.unpin(tmp_path)
     permissions.delete_run(mine.id, MINE, False, tmp_path)  # once unpinned, it is theirs again
     assert runs.list_runs(tmp_path) == []
+
+
+@pytest.mark.parametrize("teacher_password, pinned, tab, unlocked, allowed, reason", [
+    (None, False, MINE, False, True, None),
+    (None, False, THEIRS, False, False, "can continue it (the server has no teacher's"),
+    (None, False, THEIRS, True, False, "set CIFAR_TEACHER_PASSWORD to let a teacher continue"),
+    (PASSWORD, False, THEIRS, False, False, "Only the tab that started this run, or the "
+                                            "teacher, can continue it."),
+    (PASSWORD, False, THEIRS, True, True, None),
+    (PASSWORD, True, MINE, False, False, "This run is the class model: only the teacher "
+                                         "can continue it."),
+    (PASSWORD, True, THEIRS, True, True, None),
+])
+def test_resuming_follows_the_rule_of_deleting(tmp_path, monkeypatch, teacher_password, pinned,
+                                               tab, unlocked, allowed, reason):
+    if teacher_password is None:
+        monkeypatch.delenv(permissions.PASSWORD_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(permissions.PASSWORD_VARIABLE, teacher_password)
+    mine = make_run(tmp_path, MINE)
+    if pinned:
+        class_model.pin(mine.id, tmp_path)
+    assert permissions.may_change(mine, tab, unlocked) is allowed
+    assert permissions.may_delete(mine, tab, unlocked) is allowed  # one rule for both
+    refusal = permissions.continue_refusal(mine, tab, unlocked)
+    assert refusal is None if reason is None else reason in refusal

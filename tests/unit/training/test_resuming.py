@@ -66,3 +66,22 @@ def test_a_train_more_killed_between_its_writes_resumes_as_it_was(tmp_path):
     assert checkpoints.can_resume(record)
     resumed = resuming.reopen({"run": record.id}, tmp_path)
     assert resumed.segments == () and resumed.config.epochs == 3
+
+
+def test_a_resume_names_its_queue_entry_in_the_running_write(tmp_path, monkeypatch):
+    record = ended_run(tmp_path, "finished", epochs_done=3, checkpoint_epoch=3)
+    old = json.loads((record.path / "status.json").read_text())
+    (record.path / "status.json").write_text(json.dumps({**old, "queue_id": "first-entry"}))
+    writes = []
+    write = resuming.storage.write_atomic
+
+    def recording_write(path, data):
+        if path.name == "status.json":
+            writes.append(json.loads(data))
+        write(path, data)
+
+    monkeypatch.setattr(runs.storage, "write_atomic", recording_write)
+    resuming.reopen({"run": record.id, "more_epochs": 1}, tmp_path, queue_id="second-entry")
+    [running] = [status for status in writes if status.get("state") == "running"]
+    assert running["queue_id"] == "second-entry"
+    assert runs.read_run(record.path).status["queue_id"] == "second-entry"

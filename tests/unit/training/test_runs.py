@@ -108,3 +108,20 @@ def test_the_owner_is_kept_in_the_status(tmp_path):
     anonymous = runs.start_run({"model": "tiny"}, tmp_path, name="anonymous")
     assert runs.read_run(owned.path).owner == "tab-1"
     assert runs.read_run(anonymous.path).owner is None
+
+
+def test_the_queue_entry_is_in_the_first_status_write(tmp_path, monkeypatch):
+    """A server killed right after "running" was written must not queue the run again."""
+    writes = []
+    write = storage.write_atomic
+
+    def recording_write(path, data):
+        if path.name == "status.json":
+            writes.append(json.loads(data))
+        write(path, data)
+
+    monkeypatch.setattr(runs.storage, "write_atomic", recording_write)
+    runs.start_run({"model": "tiny"}, tmp_path, name="queued", queue_id="entry-1")
+    assert writes[0]["state"] == "running" and writes[0]["queue_id"] == "entry-1"
+    runs.start_run({"model": "tiny"}, tmp_path, name="by-hand")
+    assert "queue_id" not in writes[-1]
