@@ -14,6 +14,7 @@ PAGES = [
     st.Page("pages/dataset.py", title="Dataset", icon=":material/photo_library:"),
     st.Page("pages/layers.py", title="Layers", icon=":material/layers:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/leaderboard.py", title="Class leaderboard", icon=":material/leaderboard:"),
     st.Page("pages/classify.py", title="Classify", icon=":material/image_search:"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
 ]

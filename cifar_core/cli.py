@@ -95,9 +95,9 @@ def build_parser():
     train.add_argument("--more-epochs", type=_positive_int, metavar="N",
                        help="with --resume: train N epochs more than the run's recipe (a "
                             "finished run)")
-    train.add_argument("--backend", choices=backends.BACKENDS, metavar="NAME",
-                       help=f"where to train: {_one_of(backends.BACKENDS)} (default ray when "
-                            f"${backends.ADDRESS_VARIABLE} is set, else local)")
+    train.add_argument("--backend", choices=("local", "ray"), metavar="NAME",
+                       help=f"where to train: local (in this command's process) or ray "
+                            f"(default ray when ${backends.ADDRESS_VARIABLE} is set)")
     train.add_argument("--ray-address", metavar="ADDRESS",
                        help=f"the Ray cluster for --backend ray (default "
                             f"${backends.ADDRESS_VARIABLE}; none: start a local Ray)")
@@ -210,7 +210,7 @@ def _train(arguments, argv):
     config = train_config.preset(arguments.preset, **overrides)
     if arguments.save is not None and arguments.save.suffix != ".keras":
         raise ValueError(f"--save must name a .keras file, got {arguments.save}")
-    backend = arguments.backend or backends.backend_name()
+    backend = arguments.backend or ("ray" if backends.ray_address() else "local")
     if backend != "ray" and arguments.ray_address is not None:
         raise ValueError("--ray-address needs --backend ray")
     dataset = data.load_cifar10(arguments.data, progress=data.progress_printer())

@@ -28,14 +28,6 @@ def prepared(file_ids, mode, _files):
     return photos.prepare_uploads([(file.name, file.getvalue()) for file in _files], mode)
 
 
-def flag(text):
-    return text == "true"
-
-
-def flag_text(value):
-    return "true" if value else "false"
-
-
 st.title("Classify your own images")
 st.caption("A CIFAR-10 model has only ever seen 32 x 32 photos of ten classes: watch your "
            "picture shrink to that, then see what the model thinks and where it looked.")
@@ -45,7 +37,7 @@ controls = st.columns([3, 3, 2, 3])
 with controls[0]:
     entries = [ui.model_picker("Model", key="model")]
     if st.toggle("Compare with a second model", key="compare",
-                 on_change=ui.url_state("compare", False, cast=flag, to_text=flag_text)):
+                 on_change=ui.url_flag("compare")):
         entries.append(ui.model_picker("Second model", key="model2"))
 mode = controls[1].segmented_control(
     "Make it square", photos.SQUARE_MODES, key="square",
@@ -65,7 +57,7 @@ explain = controls[3].selectbox(
 
 # --- input: files or the camera ------------------------------------------------------
 if st.toggle("Use the camera", key="camera",
-             on_change=ui.url_state("camera", False, cast=flag, to_text=flag_text)):
+             on_change=ui.url_flag("camera")):
     shot = st.camera_input("Take a photo")
     files = [shot] if shot is not None else []
 else:

@@ -28,7 +28,8 @@ steps = [
     ("pages/models.py", "Models", "the networks on offer, inside and out; bring your own."),
     ("pages/dataset.py", "Dataset", "browse the images and zoom into one down to its pixels."),
     ("pages/layers.py", "Layers", "follow one image through every convolution layer."),
-    ("pages/train.py", "Train", "train a network and watch it learn, live."),
+    ("pages/train.py", "Train", "train a network and watch it learn, live; queue, resume, sweep."),
+    ("pages/leaderboard.py", "Class leaderboard", "every run of the class, best first."),
     ("pages/classify.py", "Classify", "try the model on your own photos or the camera."),
     ("pages/evaluate.py", "Evaluate", "see what the model gets wrong, and why."),
 ]

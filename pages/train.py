@@ -6,31 +6,42 @@ from cifar_core import ui
 from cifar_core.display import plots
 from cifar_core.models import architectures, design
 from cifar_core.training import job_registry, recipes, run_history, runs, train_config
-from cifar_core.ui import design_panel, job_panel, training_histograms_panel
+from cifar_core.ui import (
+    design_panel,
+    job_panel,
+    leaderboard_panel,
+    resume_panel,
+    sweep_panel,
+    training_histograms_panel,
+)
 
 data = ui.dataset()
 registry = job_panel.server_jobs()
+registry.attach(data)  # runs queued before a restart start once the dataset is here
 me = ui.tab_id()  # this browser tab
 st.title("Train a CNN")
 st.caption("Training runs in the background on the server: leave this page or refresh it, "
            "the run goes on and this page shows it again.")
 
 job_id = st.session_state.get("train_job") or ui.query_value("job", None)
-named = registry.get(job_id) is not None
+named = registry.get(job_id) is not None or registry.queued(job_id) is not None
 if not named:
     job_id = next((job.id for job in registry.running()), None)  # watch the server's run
 if job_id is not None:
-    if named and registry.controls(job_id, me):
+    if named and registry.controls(job_id, me, owner_connected=ui.tab_connected):
         st.session_state.train_job = job_id
         ui.set_query(job=job_id)
     st.header("Current run")
-    job_panel.job_section(job_id, named, me)
+    job_panel.job_section(job_id, named, me)  # waiting in the queue, training, or done
+else:
+    job_panel.queue_section(me, header=st.header)  # runs restored from disk, about to start
 
 
 # --- a new run ---------------------------------------------------------------------------
 def load_preset():
     for name, value in recipes.form_values(st.session_state.preset).items():
-        st.session_state[f"field_{name}"] = value
+        if name not in train_config.LABEL_FIELDS:  # a recipe keeps the student's name
+            st.session_state[f"field_{name}"] = value
 
 
 with st.expander("New run", expanded=not registry.running(), icon=":material/play_arrow:"):
@@ -42,11 +53,19 @@ with st.expander("New run", expanded=not registry.running(), icon=":material/pla
                                 for name in train_config.PRESETS))
     if "field_model" not in st.session_state:
         load_preset()
-    if any(registry.owner(job.id) != me for job in registry.running()):
-        st.info("The trainer is busy with another run (above); start yours when it ends.",
-                icon=":material/hourglass_top:")
+    if "field_student" not in st.session_state:  # the name outlives the form (other pages)
+        st.session_state.field_student = st.session_state.get("student_name", "")
+    if len(registry.running()) >= registry.max_jobs:
+        st.info(f"Every training slot is taken: a run you start now waits in the queue "
+                f"({len(registry.queue())} ahead of it) and starts by itself when its turn "
+                "comes.", icon=":material/hourglass_top:")
     with st.form("new_run", border=False):
-        columns, fields, notes = st.columns(3), {}, {}
+        fields = {"student": st.text_input("Your name (shown on the class leaderboard)",
+                                           key="field_student",
+                                           max_chars=train_config.LABEL_LENGTH,
+                                           help="Any name or nickname; no account needed.")}
+        notes = {"student": st.empty()}
+        columns = st.columns(3)
 
         def field(column, name, widget, label, **options):
             fields[name] = getattr(columns[column], widget)(label, key=f"field_{name}", **options)
@@ -70,18 +89,25 @@ with st.expander("New run", expanded=not registry.running(), icon=":material/pla
                                                   design=design_panel.current_design())
         for name, message in errors.items():
             notes.get(name, st).error(message, icon=":material/error:")
+        st.session_state.student_name = fields["student"]
         if config is not None:
             try:
-                job = registry.start(config, data, owner=me)
-            except job_registry.TrainerBusy as busy:
-                st.warning(str(busy), icon=":material/hourglass_top:")
+                [queued] = registry.submit(config, data, owner=me)  # starts now if a slot is free
+            except job_registry.TrainerBusy as full:  # QueueFull: this tab's limit
+                st.warning(str(full), icon=":material/hourglass_top:")
             else:
-                st.session_state.train_job = job.id
-                ui.set_query(job=job.id)
+                st.session_state.train_job = queued
+                ui.set_query(job=queued)
                 st.rerun()
 
+sweep_panel.sweep_section(registry, data, me, sweep_panel.current_recipe())  # 1-2 fields' grid
+
 st.header("Design a network")
-design_panel.design_section()
+# Drawn only when asked for: its hundred widgets made every Train rerun of a class slow
+# (bench/bench_classroom.py); the New run form trains the design either way.
+if st.toggle("Open the designer", key="design", on_change=ui.url_flag("design"),
+             help="Build a CNN from blocks, then train it as the model \"designed\"."):
+    design_panel.design_section()
 
 # --- past runs -----------------------------------------------------------------------------
 st.header("Run history")
@@ -110,6 +136,7 @@ if not curves.empty:
 
 record = records[rows[0]]
 st.subheader(f"Run `{record.id}`")
+resume_panel.resume_section(record, registry, data, me)  # resume, or train more epochs
 epochs, epoch = record.filter_epochs(), None
 if epochs:
     epoch = st.select_slider("Filters of conv1 after epoch", epochs, value=epochs[-1],
@@ -123,25 +150,11 @@ training_histograms_panel.histogram_section(record, epoch)  # shares the epoch s
 st.markdown("Open this run in TensorBoard:")
 st.code(f"tensorboard --logdir {record.path / 'tensorboard'}", language="bash")
 
-
-def delete(run_id):
-    """Delete the run; one deleted or restarted meanwhile (another tab) is a message."""
-    try:
-        runs.delete_run(run_id)
-    except (ValueError, OSError) as error:
-        st.toast(f"Run {run_id} was not deleted: {error}", icon=":material/error:")
-    st.session_state.pop(f"confirm_delete_{run_id}", None)
-    ui.set_query(runs=None)
-
-
 download, remove = st.columns(2)
 if record.model_path is not None:
     download.download_button("Download model.keras", data=record.model_path.read_bytes,
                              file_name=f"{record.id}.keras", on_click="ignore",
                              icon=":material/download:")
-# Keyed by run, so a "Delete" switched on for one run is not still on for the next chosen.
-confirming = record.state != "running" and remove.toggle("Delete this run",
-                                                         key=f"confirm_delete_{record.id}")
-if confirming:
-    remove.button(f"Yes, delete run {record.id} for good", type="primary", icon=":material/delete:",
-                  on_click=delete, args=(record.id,))
+# Own runs only, or any run for the teacher (unlocked on the Class leaderboard page).
+leaderboard_panel.delete_control(record, me, container=remove,
+                                 after_delete=lambda: ui.set_query(runs=None))

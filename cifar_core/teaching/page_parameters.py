@@ -213,7 +213,8 @@ PAGES = {
         "step_filter": _filter_of(_first_conv, "step_filter"),
     }, default_split="test", default_model="seed"),
     "train": PageSpec("Train", {"preset": _choice(tuple(train_config.PRESETS), "recipe"),
-                                "job": _any, "runs": _any}),
+                                "job": _any, "runs": _any, "design": _choice(FLAGS, "design")}),
+    "leaderboard": PageSpec("Class leaderboard", {}),
     "classify": PageSpec("Classify", {
         "model": _model, "model2": _model, "compare": _choice(FLAGS, "compare"),
         "square": _choice(photos.SQUARE_MODES, "square"), "k": _integer_check(1, 10, "k"),

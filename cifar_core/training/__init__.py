@@ -10,7 +10,40 @@
   status).
 - ``runs``: run folders on disk: status, history, interrupted runs (no TensorFlow).
 - ``jobs``: a training run in a background thread for the UI: snapshot, stop.
-- ``job_registry``: the server's jobs: training slots, which tab controls which job.
+- ``process_jobs``: ``ProcessTrainingJob``: a training run in a child process at a lower CPU
+  priority, the job interface of ``jobs`` over a pipe; page reruns keep the server (no
+  TensorFlow).
+- ``process_child``: the child's side: the dataset mapped again from the decoded cache, an
+  ordinary ``TrainingJob``, reports, stop, exit when the server dies (no TensorFlow).
+- ``run_queue``: the on-disk FIFO of runs waiting for a training slot (``<runs dir>/.queue/``),
+  duration and start estimates (no TensorFlow).
+- ``job_registry``: the server's queue and jobs: training slots, dispatch, cancel, the per-tab
+  limit, which tab controls which run (no TensorFlow).
+- ``checkpoints``: a run's epoch checkpoint (``checkpoint/state.npz``: weights, optimizer
+  state, epoch; atomic, never unpickled) and which runs can resume or train more (no
+  TensorFlow).
+- ``checkpointing``: the Keras side of checkpoints: written at each complete epoch, restored
+  into a rebuilt model.
+- ``resuming``: a run folder reopened to continue in place: refusals, "train more" epochs and
+  schedule segments, history and per-epoch files cut back to the checkpoint (no TensorFlow).
+- ``sweeps``: a grid over one or two recipe fields: typed values checked in TrainConfig's
+  words, at most 12 runs under one sweep id, launched through the queue with its plan in
+  ``.sweeps/`` (no TensorFlow).
+- ``sweep_results``: a sweep read back from its plan and run folders: swept values, states,
+  best and final validation accuracy, curves named by value (no TensorFlow).
+- ``leaderboard``: the class leaderboard: every run by best validation accuracy, as a table
+  (no TensorFlow).
+- ``class_model``: the run a teacher pinned for the class, ``<runs dir>/.class_model.json``
+  (no TensorFlow).
+- ``permissions``: who may delete a run or pin the class model: a tab its own runs, the
+  teacher (``CIFAR_TEACHER_PASSWORD``) any (no TensorFlow).
+- ``backends``: where runs train: a child process (the default), a thread, or a Ray cluster
+  (``$CIFAR_RAY_ADDRESS``); ``job_factory()`` (no TensorFlow, no Ray).
+- ``ray_cluster``: connecting to Ray once, each run's CPUs/GPUs, the dataset put once in the
+  object store (no TensorFlow).
+- ``ray_jobs``: ``RayTrainingJob``: a run as a Ray actor, polled for progress and files.
+- ``ray_worker``: the actor: a ``TrainingJob`` in a folder of its own on the worker (no
+  TensorFlow until it starts).
 - ``recipes``: the Train page's form fields and back to a ``TrainConfig`` (no TensorFlow).
 - ``run_history``: past runs as tables, comparable curves and filter mosaics.
 - ``histograms``: per-epoch weight and activation histograms of a run: files, reading, chart
@@ -28,5 +61,9 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "recording": ["train_run"],
     "runs": ["RunRecord", "list_runs", "mark_interrupted"],
     "jobs": ["JobSnapshot", "TrainingJob"],
-    "job_registry": ["JobRegistry", "TrainerBusy"],
+    "run_queue": ["QueueEntry", "RunQueue"],
+    "job_registry": ["JobRegistry", "QueueFull", "TrainerBusy"],
+    "checkpoints": ["can_resume", "can_train_more"],
+    "sweeps": ["grid", "launch", "parse_values"],
+    "sweep_results": ["read_sweep", "sweep_ids"],
 })

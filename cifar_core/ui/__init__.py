@@ -5,7 +5,8 @@
 - ``dataset_panel``: the server's cached dataset, or how to get it (path, cache, download).
 - ``model_picker``: the model selectbox over the catalogue; loaded models cached per server.
 - ``picture_display``: NumPy pictures shown as lossless PNGs.
-- ``task_panel``, ``job_panel``: progress of background work (page tasks, training runs).
+- ``task_panel``, ``job_panel``: progress of background work (page tasks; training runs and
+  the queue before them).
 - ``image_picker``: the Layers page's image: dataset index, random pick, or an upload.
 - ``feature_visualisation_panel``: the Layers page's "What a filter wants to see".
 - ``attribution_panel``: the Classify page's heat-map controls, maps (background when big),
@@ -28,6 +29,14 @@
 - ``model_upload_panel``: the Models page's "Bring your own model" (upload, import task).
 - ``lesson_panel``: the Lessons page: the lesson chooser, a step with its view, problems.
 - ``tab_identity``: this browser tab's token: whose runs, queued runs and sweeps are whose.
+- ``resume_panel``: the Train page's resume of a stopped or interrupted run, "train N more
+  epochs" of a finished one.
+- ``sweep_panel``: the Train page's "Sweeps": the launch form (fields, values, run count and
+  time) and the sweep view (states, accuracy chart, overlaid curves).
+- ``leaderboard_panel``: the Class leaderboard page (board, class model, teacher's box) and
+  the delete control the Train page shares.
+- ``shared_cache``: what many tabs draw alike, made once per server: Plotly figures and PNG
+  bytes, keyed by content.
 - ``projector``: projector mode (``?present=1``), large text for the back row; app.py's.
 
 Pages write ``from cifar_core import ui`` and call the helpers below; the panels and the
@@ -39,9 +48,9 @@ from cifar_core.ui.model_picker import model, model_picker
 from cifar_core.ui.picture_display import show_picture
 from cifar_core.ui.projector import projector_mode
 from cifar_core.ui.runtime import use_app_navigation
-from cifar_core.ui.tab_identity import tab_id
-from cifar_core.ui.url_state import query_value, set_query, url_number, url_state
+from cifar_core.ui.tab_identity import tab_connected, tab_id
+from cifar_core.ui.url_state import query_value, set_query, url_flag, url_number, url_state
 
 __all__ = ["dataset", "dataset_status", "model", "model_picker", "projector_mode",
-           "query_value", "set_query", "show_picture", "tab_id", "url_number", "url_state",
-           "use_app_navigation"]
+           "query_value", "set_query", "show_picture", "tab_connected", "tab_id", "url_flag",
+           "url_number", "url_state", "use_app_navigation"]

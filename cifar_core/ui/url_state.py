@@ -59,6 +59,12 @@ def url_state(key, default, *, options=None, cast=str, to_text=str):
     return lambda: _store_in_query(key, to_text)
 
 
+def url_flag(key):
+    """The ``on_change`` of a toggle with ``key`` kept in the URL as "true"/"false"."""
+    return url_state(key, False, cast=lambda text: text == "true",
+                     to_text=lambda value: "true" if value else "false")
+
+
 def url_number(label, key, count, default=0, container=st):
     """A number input 0..count-1 kept in the URL under ``key``; the label shows the range."""
     on_change = url_state(key, min(default, count - 1), options=range(count), cast=int)

@@ -18,6 +18,7 @@ TIMEOUT = 60
 def open_page():
     app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
     app.query_params["preset"] = "demo"
+    app.query_params["design"] = "true"  # the designer opens on request (a toggle)
     return app.run()
 
 
@@ -201,3 +202,13 @@ def test_the_download_name_is_a_safe_file_name():
 
     assert design_panel._file_name("../my net/v2") == "my-net-v2"
     assert design_panel._file_name("...") == "design"
+
+
+def test_the_designer_is_closed_until_asked_for_and_the_toggle_keeps_it_in_the_url(tiny_dataset):
+    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    app.query_params["preset"] = "demo"
+    app.run()
+    assert not app.exception and not app.table  # no designer table: a light Train page
+    app.toggle(key="design").set_value(True).run()
+    assert list(layer_table(app)["Layer"])[-1] == "probabilities"
+    assert app.query_params["design"] == "true"

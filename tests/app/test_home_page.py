@@ -14,7 +14,8 @@ def test_home_explains_and_reports_status(real_cifar_path):
     assert any("CIFAR-10 found at" in message.value for message in app.success)
     links = [link.proto.label for link in app.get("page_link")]
     assert [label.split("**")[1] for label in links] == [  # the way through
-        "Lessons", "Models", "Dataset", "Layers", "Train", "Classify", "Evaluate"]
+        "Lessons", "Models", "Dataset", "Layers", "Train", "Class leaderboard", "Classify",
+        "Evaluate"]
 
 
 def test_home_says_when_the_dataset_is_missing(tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""AppTest for the Train page: tiny runs on tiny data, live progress, stop, busy, history."""
+"""AppTest for the Train page: tiny runs on tiny data, live progress, stop, queue, history."""
 
 import json
 import subprocess
@@ -10,16 +10,21 @@ from streamlit.testing.v1 import AppTest
 from cifar_core.models import catalog
 from cifar_core.storage import PROJECT_ROOT
 from cifar_core.training import job_registry, runs, train_config
+from cifar_core.ui import tab_identity
 from tests.app.polling import run_until
 
 PAGE = str(PROJECT_ROOT / "pages" / "train.py")
 TIMEOUT = 60
+TAB = "7" * 32  # a tab's token: a tab may delete the runs it started (owner=TAB)
 
 
-def open_page(preset="demo"):
-    """The page on ``preset`` (the tiny net's demo trains in seconds on the tiny data)."""
+def open_page(preset="demo", tab=None):
+    """The page on ``preset`` (the tiny net's demo trains in seconds on the tiny data),
+    as the browser tab ``tab`` (a token: the runs it owns; None: a new tab's own)."""
     app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
     app.query_params["preset"] = preset
+    if tab is not None:
+        app.session_state[tab_identity.TAB_KEY] = tab
     return app.run()
 
 
@@ -80,22 +85,41 @@ def test_bad_values_are_explained_and_nothing_starts(tiny_dataset):
     assert "train_job" not in app.session_state and not runs.list_runs()
 
 
-def test_a_second_user_is_told_the_trainer_is_busy(tiny_dataset):
+def test_a_second_user_queues_and_trains_when_the_first_run_ends(tiny_dataset):
     teacher = open_page()
     fill_form(teacher, epochs=500, batch_size=20, train_size=0)
     student = open_page()  # another browser session on the same server
     assert not student.exception
-    assert said(student, "info", "The trainer is busy")
+    assert said(student, "info", "Every training slot is taken")
     assert said(student, "info", "you are watching it")  # the run is shown, without Stop
     assert not any(button.key == "stop" for button in student.button)
-    fill_form(student, epochs=1)
-    assert said(student, "warning", "The trainer is busy")
-    assert "train_job" not in student.session_state
+    fill_form(student, epochs=500, batch_size=20, train_size=0)
+    assert said(student, "info", "Queued: number 1 in line")
+    queued = student.session_state["train_job"]
     teacher.button(key="stop").click().run()
     run_until(teacher, lambda app: said(app, "success", "Run stopped"))
+    run_until(student, lambda app: any("batch" in bar.proto.text for bar in app.get("progress")))
+    assert student.session_state["train_job"] == queued  # the same run, now training
+    student.button(key="stop").click().run()
+    run_until(student, lambda app: said(app, "success", "Run stopped"))
 
 
-def test_only_a_tab_whose_link_names_the_run_takes_it_over(tiny_dataset):
+class TeacherTabClosed:
+    """The server as it is once the teacher's tab was refreshed: its old session is gone."""
+
+    @staticmethod
+    def exists():
+        return True
+
+    @classmethod
+    def instance(cls):
+        return cls()
+
+    def is_active_session(self, session_id):
+        return False
+
+
+def test_only_a_tab_whose_link_names_the_run_takes_it_over(tiny_dataset, monkeypatch):
     teacher = open_page()
     fill_form(teacher, epochs=500, batch_size=20, train_size=0)
     job_id = teacher.session_state["train_job"]
@@ -103,6 +127,11 @@ def test_only_a_tab_whose_link_names_the_run_takes_it_over(tiny_dataset):
     student = open_page()  # no link to the run: it may watch, never stop it
     assert not student.exception and said(student, "info", "you are watching it")
     assert not any(button.key == "stop" for button in student.button)
+    linked = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    linked.query_params["job"] = job_id  # a classmate opens the link while the tab is open
+    linked.run()
+    assert not linked.exception and not any(button.key == "stop" for button in linked.button)
+    monkeypatch.setattr(tab_identity, "Runtime", TeacherTabClosed)
     refreshed = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
     refreshed.query_params["job"] = job_id  # the teacher's own link, e.g. after a refresh
     refreshed.run()
@@ -124,9 +153,9 @@ def test_a_run_of_a_killed_server_shows_as_interrupted(tiny_dataset):
 
 
 def test_delete_asks_first(tiny_dataset):
-    run = runs.start_run(train_config.PRESETS["demo"])
+    run = runs.start_run(train_config.PRESETS["demo"], owner=TAB)
     run.finish("stopped")
-    app = open_page()
+    app = open_page(tab=TAB)
     app.toggle(key=f"confirm_delete_{run.id}").set_value(True).run()
     confirm = next(button for button in app.button if button.label.startswith("Yes, delete"))
     confirm.click().run()
@@ -135,9 +164,9 @@ def test_delete_asks_first(tiny_dataset):
 
 
 def two_finished_runs():
-    """Two stopped demo runs, the second newer (so the page shows it first)."""
-    first, second = (runs.start_run(train_config.PRESETS["demo"]),
-                     runs.start_run(train_config.PRESETS["demo"]))
+    """Two stopped demo runs of the tab ``TAB``, the second newer (the page shows it first)."""
+    first, second = (runs.start_run(train_config.PRESETS["demo"], owner=TAB),
+                     runs.start_run(train_config.PRESETS["demo"], owner=TAB))
     first.finish("stopped")
     second.finish("stopped")
     second.update(started=first.status["started"] + 1)
@@ -146,7 +175,7 @@ def two_finished_runs():
 
 def test_deleting_a_run_another_tab_deleted_is_a_message(tiny_dataset):
     kept, gone = two_finished_runs()
-    app = open_page()
+    app = open_page(tab=TAB)
     app.toggle(key=f"confirm_delete_{gone.id}").set_value(True).run()
     runs.delete_run(gone.id)  # meanwhile, in another tab
     confirm = next(button for button in app.button if button.label.startswith("Yes, delete"))
@@ -170,7 +199,7 @@ def test_malformed_links_show_the_page(tiny_dataset):
 
 def test_delete_switch_does_not_follow_to_another_run(tiny_dataset):
     first, second = two_finished_runs()
-    app = open_page()
+    app = open_page(tab=TAB)
     app.toggle(key=f"confirm_delete_{second.id}").set_value(True).run()
     assert any(button.label.startswith("Yes, delete") for button in app.button)
     app.query_params["runs"] = first.id  # the teacher picks the other run

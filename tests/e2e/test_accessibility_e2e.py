@@ -24,6 +24,7 @@ PAGES = {
     "dataset": ("dataset?index=3", "Images per class"),
     "layers": ("layers?model=tiny&split=test&index=7", "Trained versus untrained"),
     "train": ("train", "Run history"),
+    "leaderboard": ("leaderboard", "Pin or delete a run"),
     "classify": ("classify", "What the model thinks, and where it looked"),
     "evaluate": ("evaluate", "The worst mistakes over the whole test set"),
 }
@@ -139,7 +140,7 @@ def test_start_and_stop_a_run_by_keyboard(app, page):
     page.goto(f"{app}/train?preset=demo")
     # The first visit may load the dataset in the background and rerun when it is in: wait
     # for the form itself before tabbing, or the rerun takes the focus back to the top.
-    page.get_by_label("Epochs").wait_for(timeout=120_000)
+    page.get_by_label("Epochs", exact=True).wait_for(timeout=120_000)
     wait_for_script(page)
     tab_to(page, "the Epochs field", "e => (e.getAttribute('aria-label') || '')"
            ".startsWith('Epochs')")

@@ -8,7 +8,7 @@ from tests.e2e.browser import wait_for_script
 
 
 def test_design_add_an_impossible_block_delete_it_and_upload_a_design(app_url, page, tmp_path):
-    page.goto(f"{app_url}/train?preset=demo")
+    page.goto(f"{app_url}/train?preset=demo&design=true")
     wait_for_script(page)
     expect(page.get_by_text("8 layers, 5,418 parameters (5,418 trainable).")).to_be_visible()
 

@@ -28,7 +28,7 @@ def wait_until(condition, seconds=180):
 def test_quick_run_grows_its_curve_survives_a_refresh_and_stops(app_url, page):
     page.goto(f"{app_url}/train?preset=demo")
     wait_for_script(page)
-    epochs = page.get_by_label("Epochs")
+    epochs = page.get_by_label("Epochs", exact=True)
     epochs.fill("30")  # long enough that Stop, not the end, finishes it
     page.get_by_role("button", name="Start training").click()
 

@@ -1,6 +1,7 @@
 """The classroom benchmark's helpers: statistics, /proc CPU time, the Streamlit protocol."""
 
 import asyncio
+import concurrent.futures
 import os
 import random
 
@@ -9,6 +10,13 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from bench import bench_classroom, load_statistics, streamlit_tab
+
+
+def run_in_own_loop(coroutine):
+    """``asyncio.run`` in a thread of its own: the browser tests' Playwright keeps an event
+    loop running in the main thread for the whole session."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.mark.parametrize("fraction, expected", [(0.5, 10), (0.95, 19), (1.0, 20), (0.0, 1),
@@ -123,7 +131,7 @@ def test_a_tab_times_a_rerun_and_learns_its_widgets_from_a_server():
             await tab.close()
             return opened, changed, gone, widget
 
-    opened, changed, gone, widget = asyncio.run(scenario())
+    opened, changed, gone, widget = run_in_own_loop(scenario())
     assert opened.status == changed.status == "finished" and opened.seconds > 0
     assert widget.kind == "selectbox" and list(widget.proto.options) == ["conv1", "conv2"]
     assert gone is None  # a fragment the page no longer has is not polled

@@ -40,6 +40,15 @@ WITHOUT_TENSORFLOW = [
     "cifar_core.display.plots", "cifar_core.display.text", "cifar_core.ui",
     "cifar_core.teaching", "cifar_core.teaching.lessons", "cifar_core.teaching.views",
     "cifar_core.teaching.page_parameters", "cifar_core.teaching.model_files",
+    "cifar_core.training.run_queue", "cifar_core.training.job_registry",
+    "cifar_core.training.checkpoints", "cifar_core.training.resuming", "cifar_core.ui.resume_panel",
+    "cifar_core.training.sweeps", "cifar_core.training.sweep_results",
+    "cifar_core.display.sweep_plots", "cifar_core.ui.sweep_panel",
+    "cifar_core.training.leaderboard", "cifar_core.training.class_model",
+    "cifar_core.training.permissions", "cifar_core.ui.leaderboard_panel",
+    "cifar_core.training.backends", "cifar_core.training.ray_cluster",
+    "cifar_core.training.ray_worker", "cifar_core.training.process_jobs",
+    "cifar_core.training.process_child", "cifar_core.ui.shared_cache", "cifar_core.ui.tab_identity",
 ]
 
 

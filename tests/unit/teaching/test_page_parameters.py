@@ -29,9 +29,9 @@ def page_source(name):
 
 def url_keys(source):
     """Every query parameter the code keeps in the URL: ``url_state("key"``,
-    ``url_number(label, "key"``, ``query_value("key"``, ``set_query(key=...)`` and the
-    model pickers (``key="model"`` unless another is given)."""
-    keys = set(re.findall(r"url_state\(\s*\"(\w+)\"", source))
+    ``url_flag("key"``, ``url_number(label, "key"``, ``query_value("key"``,
+    ``set_query(key=...)`` and the model pickers (``key="model"`` unless another is given)."""
+    keys = set(re.findall(r"url_(?:state|flag)\(\s*\"(\w+)\"", source))
     keys |= set(re.findall(r"url_number\(\s*f?\"[^\"]*\"\s*,\s*\"(\w+)\"", source))
     keys |= set(re.findall(r"query_value\(\s*\"(\w+)\"", source))
     for arguments in re.findall(r"set_query\(([^)]*)\)", source):
