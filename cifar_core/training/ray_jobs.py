@@ -9,11 +9,15 @@ on whichever worker has them, and a daemon thread that polls the actor every
 (atomically) into the app's runs folder under the worker's run id, so the Train page, the
 history, the leaderboard and the model pickers see the run as they see a local one; the
 app's status.json names this process (the run's owner: when the app dies, Ray ends the
-actor) and keeps the worker's host and pid under "worker". ``stop()`` forwards to the
-actor: the run ends within one batch. A worker that dies marks the run "interrupted"
-(resumable) with the reason; a failure inside training shows the worker's error, as a
-local failure does. A resume ships the app's copy of the run (``RESUME_FILES``) to the
-worker, which continues it (``checkpoints.reopen``) and sends every change back.
+actor) and keeps the worker's host, pid and folder name under "worker". The worker's
+folder name is checked, and a name a folder of the app already has gets a random suffix
+here. ``stop()`` forwards to the actor: the run ends within one batch. A worker that dies
+marks the run "interrupted" (resumable) with the reason; a failure inside training shows
+the worker's error, as a local failure does; a failure on the app's side (a full disk)
+ends the actor and marks the app's copy "interrupted" when it holds a model or a
+checkpoint, else "failed", with the error. A resume ships the app's copy of the run
+(``RESUME_FILES``) to the worker, which continues it (``checkpoints.reopen``) and sends
+every change back.
 
 Connecting, the settings and the dataset in the object store are ``ray_cluster``'s. Ray
 is imported on first use: this module imports without it (the default install).
@@ -21,6 +25,7 @@ is imported on first use: this module imports without it (the default install).
 
 import json
 import os
+import secrets
 import socket
 import threading
 import time
@@ -36,6 +41,8 @@ POLL_SECONDS = 0.5
 CALL_SECONDS = 30.0
 #: Seconds ``stop()`` waits for the actor to acknowledge (it never blocks longer).
 STOP_ACKNOWLEDGE_SECONDS = 2.0
+#: Seconds the app gives a worker to stop its run and remove its folder before ending it.
+CLOSE_SECONDS = 5.0
 #: Calls the actor answers at once (a poll and a stop while training runs).
 ACTOR_CONCURRENCY = 4
 #: Files of a run folder a resume ships to the worker (folders end with "/"): what
@@ -50,6 +57,30 @@ def _error_text(error):
         error = cause
     message = str(error).strip().splitlines()
     return f"{type(error).__name__}: {message[0] if message else ''}".rstrip(": ")
+
+
+def _plain_name(name):
+    """Whether ``name`` is one plain path component, by ``runs.delete_run``'s rule for a run
+    id: not empty, no separators, not starting with a dot ("." and ".." included)."""
+    return isinstance(name, str) and name != "" and not name.startswith(".") \
+        and not any(character in name for character in "/\\\0") and Path(name).name == name
+
+
+def _usable(run_path):
+    """Whether a run folder holds a model or a readable checkpoint to go on from."""
+    try:
+        return (run_path / "model.keras").is_file() or checkpoints.read_meta(run_path) is not None
+    except checkpoints.CheckpointError:
+        return False
+
+
+def _end_actor(ray, actor):
+    """Let the worker stop its run and remove its folder (briefly), then end the actor."""
+    try:
+        ray.get(actor.close.remote(), timeout=CLOSE_SECONDS)
+    except ray.exceptions.RayError:
+        pass  # dead or slow: a later worker sweeps its folder once stale (ray_worker)
+    ray.kill(actor)
 
 
 def resume_files(run_path):
@@ -94,7 +125,8 @@ class RayTrainingJob:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._started_at = self._finished_at = None
-        self._run_id = resume["run"] if resume is not None else None
+        self._run_id = resume["run"] if resume is not None else None  # the app's folder
+        self._worker_run = None  # the worker's name for it (the same unless it was taken)
         self._fields = dict(state="starting", epoch=0, batch=0, batches=0, images_per_second=None,
                             eta_seconds=None, error=None, run_dir=None)
         self._training, self._validation = (), ()
@@ -159,7 +191,7 @@ class RayTrainingJob:
                                                       ray.exceptions.LocalRayletDiedError)):
                 self._interrupted(error)
             else:
-                self._update(state="failed", error=_error_text(error), eta_seconds=None)
+                self._failed(error)
         finally:
             self._close(ray)
             with self._lock:
@@ -177,13 +209,13 @@ class RayTrainingJob:
             runtime_env={"env_vars": {"CIFAR_TF_INTRA_THREADS": threads,
                                       "CIFAR_TF_INTER_THREADS": str(min(2, int(threads)))}},
         ).remote(ray_cluster.dataset_ref(self.data))
-        run_files = resume_files(self.runs_dir / self._run_id) if self.resume else None
-        started = actor.start.remote(self.config.to_dict(), job_id=self.id, owner=self.owner,
-                                     resume=self.resume, run_files=run_files,
-                                     callbacks=self._callbacks)
-        patience = ray_cluster.start_timeout()
-        deadline = time.monotonic() + patience
         try:
+            run_files = resume_files(self.runs_dir / self._run_id) if self.resume else None
+            started = actor.start.remote(self.config.to_dict(), job_id=self.id,
+                                         owner=self.owner, resume=self.resume,
+                                         run_files=run_files, callbacks=self._callbacks)
+            patience = ray_cluster.start_timeout()
+            deadline = time.monotonic() + patience
             while not ray.wait([started], timeout=POLL_SECONDS)[0]:
                 if self._stop.is_set():
                     raise _StoppedBeforeStart
@@ -192,7 +224,7 @@ class RayTrainingJob:
                                        f"free for {patience:g} s (CIFAR_RAY_CPUS, CIFAR_RAY_GPUS)")
             self.worker = ray.get(started)
         except BaseException:
-            ray.kill(actor)  # still waiting for a worker, or its start failed: no run to keep
+            _end_actor(ray, actor)  # still waiting for a worker, or its start failed
             raise
         return actor
 
@@ -219,7 +251,7 @@ class RayTrainingJob:
     def _mirror(self, remote, files):
         """Write ``files`` into the app's run folder, then show ``remote``'s progress."""
         if remote is not None and remote.get("run_dir"):
-            self._run_id = Path(remote["run_dir"]).name
+            self._name_run(Path(remote["run_dir"]).name)
         if files:
             assert self._run_id, "files came before the worker named its run folder"
             self._write_files(files)
@@ -235,6 +267,34 @@ class RayTrainingJob:
             self._fields.update(fields)
             self._training = tuple(remote.get("training", ()))
             self._validation = tuple(remote.get("validation", ()))
+
+    def _name_run(self, name):
+        """Take the worker's run folder name, once: checked, and never another run's folder
+        (two runs of a sweep started in the same second on two workers can share a name:
+        the second gets the name with a random suffix here)."""
+        if name == self._worker_run:
+            return
+        if self._worker_run is not None:
+            raise ValueError(f"the Ray worker renamed its run folder from "
+                             f"{self._worker_run!r} to {name!r}")
+        if not _plain_name(name):
+            raise ValueError(f"the Ray worker named its run folder {name!r}, which is not a "
+                             f"plain folder name; nothing was written")
+        if self.resume is not None:
+            if name != self._run_id:
+                raise ValueError(f"the Ray worker continued run {name!r}, not {self._run_id!r}")
+        else:
+            self.runs_dir.mkdir(parents=True, exist_ok=True)
+            for candidate in [name] + [f"{name}-{secrets.token_hex(3)}" for _ in range(8)]:
+                try:
+                    (self.runs_dir / candidate).mkdir()  # ours alone from here on
+                except FileExistsError:
+                    continue
+                self._run_id = candidate
+                break
+            else:
+                raise ValueError(f"no free run folder name like {name!r} in {self.runs_dir}")
+        self._worker_run = name
 
     def _write_files(self, files):
         """Write the worker's files into the app's run folder; status.json last, naming us."""
@@ -258,32 +318,57 @@ class RayTrainingJob:
             return payload
         if not isinstance(status, dict):
             return payload
-        status["worker"] = {"host": status.get("host"), "pid": status.get("pid")}
+        status["worker"] = {"host": status.get("host"), "pid": status.get("pid"),
+                            "run": self._worker_run}
         status.update(host=socket.gethostname(), pid=os.getpid(),
                       process_start=runs._process_start(os.getpid()))
         return json.dumps(status, indent=2)
 
+    def _end_local_run(self, state, error):
+        """The app's copy of the run, if it still says "running", rewritten as ``state`` with
+        ``error``: a run no one follows any more must not stay "running" under this
+        process's pid (``runs.mark_interrupted`` takes this process for alive). Returns the
+        record (None: no run folder yet) and a note for the page if the write failed."""
+        path = self.runs_dir / self._run_id if self._run_id else None
+        record = runs.read_run(path) if path is not None else None
+        if record is None or record.state != "running":
+            if record is None and path is not None and self.resume is None:
+                try:
+                    path.rmdir()  # a claimed folder nothing reached: no half run kept
+                except OSError:
+                    pass
+            return record, ""
+        status = dict(record.status, state=state, updated=time.time(), error=error)
+        try:
+            storage.write_atomic(record.path / "status.json", json.dumps(status, indent=2))
+        except OSError as problem:
+            return record, f"; its status.json could not be updated ({_error_text(problem)})"
+        return record, ""
+
     def _interrupted(self, error):
         """The worker died: the app's copy of the run becomes "interrupted" (resumable)."""
         reason = f"the Ray worker ended before the run did ({_error_text(error)})"
-        record = runs.read_run(self.runs_dir / self._run_id) if self._run_id else None
-        if record is not None and record.state == "running":
-            status = dict(record.status, state="interrupted", updated=time.time(), error=reason)
-            storage.write_atomic(record.path / "status.json", json.dumps(status, indent=2))
+        record, note = self._end_local_run("interrupted", reason)
         kept = "; the run is kept as interrupted and can be resumed" if record is not None else ""
-        self._update(state="failed", error=reason[0].upper() + reason[1:] + kept,
+        self._update(state="failed", error=reason[0].upper() + reason[1:] + kept + note,
                      eta_seconds=None)
 
+    def _failed(self, error):
+        """Following the run failed on the app's side (a full disk, a refused file, a failed
+        start): the job fails with the error, ``_close`` ends the actor, and the app's copy
+        becomes "interrupted" if it holds a model or checkpoint, else "failed"."""
+        text = _error_text(error)
+        usable = self._run_id is not None and _usable(self.runs_dir / self._run_id)
+        record, note = self._end_local_run("interrupted" if usable else "failed", text)
+        kept = "; the run is kept as interrupted" \
+            if record is not None and record.state == "running" and usable and not note else ""
+        self._update(state="failed", error=text + kept + note, eta_seconds=None)
+
     def _close(self, ray):
-        """Let the worker remove its temporary folder, then end the actor."""
+        """Let the worker stop and remove its temporary folder, then end the actor."""
         actor, self._actor = self._actor, None
-        if actor is None or ray is None:
-            return
-        try:
-            ray.get(actor.close.remote(), timeout=CALL_SECONDS)
-        except ray.exceptions.RayError:
-            pass  # already dead: nothing of it is left to clean
-        ray.kill(actor)
+        if actor is not None and ray is not None:
+            _end_actor(ray, actor)
 
 
 class _StoppedBeforeStart(Exception):

@@ -11,7 +11,10 @@ runs) for:
 - ``changed_files()``: every file of the run folder written since the previous call
   (history.csv, status.json, filters/, histograms/, tensorboard/, model.keras,
   checkpoint/), as bytes, which the app writes into its own runs folder (None: removed);
-- ``stop()``: end the run after the current batch.
+- ``stop()``: end the run after the current batch;
+- ``close()``: stop the run and remove the worker's temporary folder (the app calls it
+  before it ends the actor). An actor killed without it leaves the folder behind: the next
+  worker on that machine removes such folders once they are a day old (``sweep_stale``).
 The dataset arrives once per worker from Ray's object store; TensorFlow is imported on
 ``start()``, after the actor's environment (its thread caps) is in force.
 """
@@ -22,12 +25,38 @@ import shutil
 import socket
 import tempfile
 import threading
+import time
 from pathlib import Path, PurePosixPath
 
 from cifar_core import storage
 
 #: The fields of the dataset the app ships (``ray_cluster.dataset_fields``); training reads these.
 DATASET_FIELDS = ("x_train", "y_train", "x_test", "y_test")
+#: A worker's temporary runs folder is named with this prefix in the temp directory.
+FOLDER_PREFIX = "cifar-ray-runs-"
+#: Seconds after its last change that a worker's folder counts as left behind by a killed
+#: actor. A live worker touches its folder at every poll, so this is never a live one's.
+STALE_SECONDS = 24 * 3600
+#: Seconds ``close()`` waits for a stopped run to end before removing its folder.
+CLOSE_JOIN_SECONDS = 2.0
+
+
+def sweep_stale(directory=None, *, now=None):
+    """Remove the workers' folders (``FOLDER_PREFIX``) in ``directory`` (default: the temp
+    directory) unchanged for ``STALE_SECONDS``: what killed actors left. Returns them."""
+    directory = Path(directory or tempfile.gettempdir())
+    now = time.time() if now is None else now
+    removed = []
+    for path in directory.glob(f"{FOLDER_PREFIX}*"):
+        try:
+            stale = path.is_dir() and not path.is_symlink() \
+                and now - path.stat().st_mtime > STALE_SECONDS
+        except OSError:
+            continue  # removed meanwhile
+        if stale:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 def relative_files(folder):
@@ -75,7 +104,8 @@ class TrainingWorker:
         if missing:
             raise ValueError(f"the dataset sent to the worker lacks {missing}")
         self.dataset = dict(dataset)
-        self.runs_dir = Path(tempfile.mkdtemp(prefix="cifar-ray-runs-"))
+        sweep_stale()
+        self.runs_dir = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))
         self.job = None
         self._lock = threading.Lock()
         self._stop_requested = False  # a stop that arrived before start()
@@ -142,6 +172,10 @@ class TrainingWorker:
         Empty until the run folder exists. A file that vanishes or changes while it is
         read (the recorder renames files into place) is sent again on a later call.
         """
+        try:
+            os.utime(self.runs_dir)  # a heartbeat: ``sweep_stale`` leaves a polled folder
+        except OSError:
+            pass
         job = self.job
         run_dir = job.snapshot().run_dir if job is not None else None
         if run_dir is None:
@@ -173,6 +207,10 @@ class TrainingWorker:
         return True
 
     def close(self):
-        """Remove this worker's temporary runs folder (the app has its copy by now)."""
+        """Stop the run (waiting briefly for it to end), then remove this worker's temporary
+        runs folder: the app has its copy by now, or no longer wants one."""
+        self.stop()
+        if self.job is not None:
+            self.job.join(CLOSE_JOIN_SECONDS)
         shutil.rmtree(self.runs_dir, ignore_errors=True)
         return True

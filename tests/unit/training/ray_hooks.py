@@ -4,14 +4,17 @@ A worker shares no memory with the test, so these hooks talk through files in a 
 both can see (a local Ray cluster runs on this machine): ``reached`` says the training
 got to the chosen batch, the test writes ``go`` to let it continue, and ``after`` counts
 the batches that ended after that. They pickle by reference to this module, which the
-worker imports from the project root.
+worker imports from the project root. ``worker_in`` makes a worker class that keeps its
+temporary folder in the test's folder (Ray ships a class made in a function by value).
 """
 
 import os
+import tempfile
 import time
 from pathlib import Path
 
 from cifar_core.backend import keras
+from cifar_core.training import ray_worker
 
 #: Seconds a hook waits for the test's "go" before giving up (the test has failed by then).
 WAIT_SECONDS = 120
@@ -69,3 +72,20 @@ class FailAtBatch(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if batch == 1:
             raise RuntimeError("the disk caught fire")
+
+
+def worker_in(folder, *, fail_start=False):
+    """``ray_worker.TrainingWorker`` with its temporary folder (and its sweep) in ``folder``;
+    its ``start`` raises when ``fail_start``, as a worker that cannot start would."""
+
+    class Worker(ray_worker.TrainingWorker):
+        def __init__(self, dataset):
+            tempfile.tempdir = str(folder)  # this actor's process only
+            super().__init__(dataset)
+
+        def start(self, *args, **kwargs):
+            if fail_start:
+                raise RuntimeError("the worker could not start")
+            return super().start(*args, **kwargs)
+
+    return Worker

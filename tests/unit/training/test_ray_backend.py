@@ -9,6 +9,7 @@ takes about two minutes on two cores; the cluster itself is started once.
 
 import dataclasses
 import json
+import os
 import time
 
 import numpy as np
@@ -24,6 +25,7 @@ from cifar_core.training import (  # noqa: E402
     histograms,
     job_registry,
     jobs,
+    ray_cluster,
     ray_jobs,
     runs,
 )
@@ -149,7 +151,12 @@ def test_stop_ends_the_run_within_one_batch(local_ray, tiny_data, tmp_path):
     assert record.state == "stopped" and record.model_path is not None
 
 
-def test_a_worker_that_dies_leaves_an_interrupted_run(local_ray, tiny_data, tmp_path):
+def test_a_worker_that_dies_leaves_an_interrupted_run(local_ray, tiny_data, tmp_path,
+                                                      monkeypatch):
+    workers = tmp_path / "worker-tmp"  # where the dead worker's folder stays (swept later)
+    workers.mkdir()
+    monkeypatch.setattr(ray_cluster, "worker_class",
+                        lambda: ray.remote(ray_hooks.worker_in(workers)))
     pause = ray_hooks.ExitAtBatch(tmp_path, epoch=1, batch=1)  # in the second epoch
     job = ray_jobs.RayTrainingJob(TINY, tiny_data, tmp_path / "runs",
                                   callbacks=[pause]).start()
@@ -165,6 +172,7 @@ def test_a_worker_that_dies_leaves_an_interrupted_run(local_ray, tiny_data, tmp_
     assert record.state == "interrupted" and "Ray worker ended" in record.status["error"]
     assert record.model_path is not None  # the first epoch's model stays usable
     assert runs.mark_interrupted(tmp_path / "runs") == []  # already marked
+    assert len(list(workers.glob("cifar-ray-runs-*"))) == 1  # no close(): swept later
 
 
 def test_a_failure_in_training_shows_the_workers_error(local_ray, tiny_data, tmp_path):
@@ -175,6 +183,66 @@ def test_a_failure_in_training_shows_the_workers_error(local_ray, tiny_data, tmp
     assert after.state == "failed" and after.error == "RuntimeError: the disk caught fire"
     record = app_record(job)
     assert record.state == "failed" and "the disk caught fire" in record.status["error"]
+
+
+def test_a_failure_on_the_apps_side_ends_the_run_and_its_worker(local_ray, tiny_data,
+                                                                tmp_path, monkeypatch):
+    """The app's disk fills up once the run's status.json has landed: the job fails with
+    the error, the app's copy says "failed" (not "running", which would keep it from being
+    deleted or resumed until a restart), and the worker stops training."""
+    write_files = ray_jobs.RayTrainingJob._write_files
+
+    def full_disk(job, files):
+        write_files(job, {name: files[name] for name in ("config.json", "status.json")
+                          if name in files})
+        if "status.json" in files:
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ray_jobs.RayTrainingJob, "_write_files", full_disk)
+    workers = tmp_path / "worker-tmp"  # a run stopped before its first batch may write on
+    workers.mkdir()  # after close() removed the folder (then the actor ends; swept later)
+    monkeypatch.setattr(ray_cluster, "worker_class",
+                        lambda: ray.remote(ray_hooks.worker_in(workers)))
+    job = ray_jobs.RayTrainingJob(dataclasses.replace(TINY, epochs=50), tiny_data,
+                                  tmp_path / "runs").start()
+    assert job.join(PATIENCE)
+    after = job.snapshot()
+    assert after.state == "failed" and after.error == "OSError: [Errno 28] No space left on device"
+    (record,) = runs.list_runs(tmp_path / "runs")
+    assert record.state == "failed" and record.status["error"] == after.error
+    assert runs.mark_interrupted(tmp_path / "runs") == []
+    pid = record.status["worker"]["pid"]
+    wait_until(lambda: not runs._alive(pid, None), "the worker's end", 60)
+    runs.delete_run(record.id, tmp_path / "runs")  # no longer "running"
+
+
+def test_a_worker_that_cannot_start_leaves_no_folder(local_ray, tiny_data, tmp_path,
+                                                     monkeypatch):
+    """A failed start ends the actor after it removed its temporary folder; one killed
+    without that leaves it, and the next worker sweeps it once it is a day old."""
+    workers = tmp_path / "worker-tmp"
+    workers.mkdir()
+    failing = ray.remote(ray_hooks.worker_in(workers, fail_start=True))
+    monkeypatch.setattr(ray_cluster, "worker_class", lambda: failing)
+    job = ray_jobs.RayTrainingJob(TINY, tiny_data, tmp_path / "runs").start()
+    assert job.join(PATIENCE)
+    after = job.snapshot()
+    assert after.state == "failed" and after.error == "RuntimeError: the worker could not start"
+    assert list(workers.iterdir()) == [] and runs.list_runs(tmp_path / "runs") == []
+
+    plain = ray.remote(ray_hooks.worker_in(workers))
+    actor = plain.remote(ray_cluster.dataset_fields(tiny_data))
+    assert ray.get(actor.changed_files.remote(), timeout=PATIENCE) == {}
+    ray.kill(actor)  # as the app's death or a lost worker would: no close()
+    (left,) = workers.iterdir()
+    day_old = time.time() - 2 * 24 * 3600
+    os.utime(left, (day_old, day_old))
+    actor = plain.remote(ray_cluster.dataset_fields(tiny_data))
+    assert ray.get(actor.changed_files.remote(), timeout=PATIENCE) == {}
+    assert not left.exists() and len(list(workers.iterdir())) == 1  # the new worker's own
+    assert ray.get(actor.close.remote(), timeout=PATIENCE)
+    ray.kill(actor)
+    assert list(workers.iterdir()) == []
 
 
 def test_a_run_no_worker_can_hold_waits_and_can_be_stopped(local_ray, tiny_data, tmp_path,
@@ -235,3 +303,77 @@ def test_a_sweep_goes_through_the_queue_to_ray_workers(local_ray, tiny_data, tmp
     assert {record.config["sweep"] for record in records} == {"sweep-1"}
     assert all(record.state == "finished" and record.owner == "tab-1" for record in records)
     assert {record.status["queue_id"] for record in records} == set(ids)
+
+
+# --- the app's side alone (no actor) ---------------------------------------------------
+
+def running_run(runs_dir, *, model=False):
+    """A run folder of this process that says "running", with a model.keras if asked."""
+    run = runs.start_run(TINY, runs_dir)
+    if model:
+        (run.path / "model.keras").write_bytes(b"a model")
+    return run.path.name
+
+
+@pytest.mark.parametrize("model, state, kept", [(False, "failed", ""),
+                                                (True, "interrupted", "; the run is kept as "
+                                                                      "interrupted")])
+def test_an_app_side_failure_ends_the_apps_copy(tiny_data, tmp_path, model, state, kept):
+    job = ray_jobs.RayTrainingJob(TINY, tiny_data, tmp_path)
+    job._run_id = running_run(tmp_path, model=model)
+    job._failed(ValueError("not a path inside a run folder: '../x'"))
+    message = "ValueError: not a path inside a run folder: '../x'"
+    assert job.snapshot().state == "failed" and job.snapshot().error == message + kept
+    record = runs.read_run(tmp_path / job._run_id)
+    assert record.state == state and record.status["error"] == message
+
+
+def test_a_failure_before_the_run_folder_leaves_nothing(tiny_data, tmp_path):
+    job = ray_jobs.RayTrainingJob(TINY, tiny_data, tmp_path)
+    job._name_run("20261129-130000-tiny-ab12")  # claimed, but no file came
+    job._failed(OSError(28, "No space left on device"))
+    assert job.snapshot().error == "OSError: [Errno 28] No space left on device"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", ".hidden", "a\\b", "a\0b"])
+def test_a_worker_run_name_that_is_not_a_plain_folder_is_refused(tiny_data, tmp_path, name):
+    job = ray_jobs.RayTrainingJob(TINY, tiny_data, tmp_path)
+    with pytest.raises(ValueError, match="not a plain folder name"):
+        job._name_run(name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_name_another_run_has_gets_a_folder_of_its_own(tiny_data, tmp_path):
+    """Two sweep runs started in the same second on two workers can share a name: the
+    second one's files go to a new folder, and its status names the worker's folder."""
+    other = running_run(tmp_path)
+    before = (tmp_path / other / "status.json").read_bytes()
+    job = ray_jobs.RayTrainingJob(TINY, tiny_data, tmp_path)
+    status = dict(state="running", epoch=0, host="worker-1", pid=4321)
+    remote = dict(state="running", epoch=0, batch=0, batches=10, run_dir=f"/tmp/w/{other}")
+    job._mirror(remote, {"config.json": json.dumps(TINY.to_dict()).encode(),
+                         "status.json": json.dumps(status).encode()})
+    assert job._run_id.startswith(other + "-") and job._run_id != other
+    assert (tmp_path / other / "status.json").read_bytes() == before  # untouched
+    assert job.snapshot().run_dir == str(tmp_path / job._run_id)
+    record = runs.read_run(tmp_path / job._run_id)
+    assert record.status["worker"] == {"host": "worker-1", "pid": 4321, "run": other}
+    job._mirror(remote, {})  # the same name again: the same folder
+    assert job.snapshot().run_dir == str(tmp_path / job._run_id)
+    with pytest.raises(ValueError, match="renamed its run folder"):
+        job._mirror(dict(remote, run_dir="/tmp/w/another-name"), {})
+
+
+def test_a_resumed_run_must_come_back_under_its_own_name(tiny_data, tmp_path):
+    local = running_run(tmp_path)
+    status = runs.read_run(tmp_path / local).status
+    (tmp_path / local / "status.json").write_text(json.dumps(dict(status, state="stopped")))
+    job = ray_jobs.RayTrainingJob(TINY, tiny_data, tmp_path,
+                                  resume={"run": local, "more_epochs": 0})
+    job._name_run(local)
+    assert job._run_id == local
+    other = ray_jobs.RayTrainingJob(TINY, tiny_data, tmp_path,
+                                    resume={"run": local, "more_epochs": 0})
+    with pytest.raises(ValueError, match="continued run 'elsewhere'"):
+        other._name_run("elsewhere")

@@ -1,6 +1,10 @@
 """The Ray actor's class on its own (no Ray needed): it trains an ordinary job in a folder
 of its own and hands each file version to the app once, removals included."""
 
+import os
+import tempfile
+import time
+
 import pytest
 
 from cifar_core.training import ray_cluster, ray_worker
@@ -49,6 +53,42 @@ def test_close_removes_the_workers_folder(tiny_data):
     assert worker.runs_dir.is_dir()
     worker.close()
     assert not worker.runs_dir.exists()
+
+
+def test_close_stops_a_run_before_removing_its_folder(worker):
+    worker.start({**TINY.to_dict(), "epochs": 50}, job_id="job-4")
+    worker.close()
+    assert worker.job.stop_requested
+    assert worker.job.join(120) and worker.snapshot()["state"] == "stopped"
+    worker.close()  # what the run wrote after the first close (it had not ended in time)
+    assert not worker.runs_dir.exists()
+
+
+def test_stale_worker_folders_are_swept(tmp_path, monkeypatch, tiny_data):
+    """A folder left by a killed actor goes once it has been unchanged for a day; a live
+    worker's folder, other folders and files stay."""
+    day_old = time.time() - ray_worker.STALE_SECONDS - 60
+    left = tmp_path / "cifar-ray-runs-left"
+    (left / "run-1").mkdir(parents=True)
+    fresh = tmp_path / "cifar-ray-runs-fresh"
+    fresh.mkdir()
+    other = tmp_path / "someone-elses"
+    other.mkdir()
+    lone_file = tmp_path / "cifar-ray-runs-file"
+    lone_file.write_text("")
+    for path in (left, other, lone_file):
+        os.utime(path, (day_old, day_old))
+    assert ray_worker.sweep_stale(tmp_path) == [left]
+    assert not left.exists() and fresh.is_dir() and other.is_dir() and lone_file.is_file()
+
+    os.utime(fresh, (day_old, day_old))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    worker = ray_worker.TrainingWorker(ray_cluster.dataset_fields(tiny_data))  # sweeps
+    assert not fresh.exists() and worker.runs_dir.parent == tmp_path
+    os.utime(worker.runs_dir, (day_old, day_old))
+    assert worker.changed_files() == {}  # a poll is a heartbeat: the folder is not stale
+    assert ray_worker.sweep_stale(tmp_path) == [] and worker.runs_dir.is_dir()
+    worker.close()
 
 
 def test_the_dataset_must_carry_its_arrays():
