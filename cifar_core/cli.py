@@ -21,9 +21,9 @@ import argparse
 import os
 import shlex
 import sys
-import time
 from pathlib import Path
 
+from cifar_core import cli_progress
 from cifar_core.models import contract
 from cifar_core.models.input_scaling import SCALINGS
 from cifar_core.training import backends, train_config
@@ -139,52 +139,6 @@ OVERRIDES = ("model", "epochs", "batch_size", "learning_rate", "optimizer", "sch
              "precision", "train_size", "validation_size", "seed")
 
 
-def make_progress_callback(stream=None, every_seconds=0.5):
-    """A Keras callback drawing one self-overwriting progress line on ``stream`` (stderr)."""
-    from cifar_core.backend import keras
-
-    stream = stream or sys.stderr
-
-    class ProgressLine(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.started = self.shown = time.time()
-            self.epochs = self.params.get("epochs") or 1
-            self.steps = self.params.get("steps") or 0
-            self.seen = 0
-            self.first_epoch = None  # a resumed run's fit starts at a later epoch
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.epoch = epoch
-            self.first_epoch = epoch if self.first_epoch is None else self.first_epoch
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.seen += 1
-            now = time.time()
-            if now - self.shown < every_seconds:
-                return
-            self.shown = now
-            logs = logs or {}
-            total = (self.epochs - self.first_epoch) * self.steps
-            rate = self.seen / max(now - self.started, 1e-9)  # steps per second
-            eta = (total - self.seen) / rate if total and rate else 0
-            stream.write(f"\repoch {self.epoch + 1}/{self.epochs}  batch {batch + 1}/{self.steps}  "
-                         f"loss {logs.get('loss', float('nan')):.3f}  "
-                         f"accuracy {logs.get('accuracy', float('nan')):.3f}  "
-                         f"ETA {int(eta) // 60}:{int(eta) % 60:02d}   ")
-            stream.flush()
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs = logs or {}
-            validation = (f"  val_accuracy {logs['val_accuracy']:.3f}"
-                          if "val_accuracy" in logs else "")
-            stream.write(f"\repoch {epoch + 1}/{self.epochs}  loss {logs.get('loss', 0):.3f}  "
-                         f"accuracy {logs.get('accuracy', 0):.3f}{validation}  "
-                         f"{time.time() - self.started:.0f} s" + " " * 20 + "\n")
-            stream.flush()
-
-    return ProgressLine()
-
-
 def _train(arguments, argv):
     from cifar_core import data
     from cifar_core.models import saving
@@ -215,13 +169,14 @@ def _train(arguments, argv):
         raise ValueError("--ray-address needs --backend ray")
     dataset = data.load_cifar10(arguments.data, progress=data.progress_printer())
     if backend == "ray":
-        run = _train_on_ray(config, dataset, arguments)
+        run = cli_progress.train_on_ray(config, dataset, arguments.runs_dir,
+                                       arguments.ray_address)
         if run is None:
             return 1
         model = saving.load_model(run.path / "model.keras") if arguments.save else None
     else:
         run, result = recording.train_run(config, dataset, runs_directory=arguments.runs_dir,
-                                          callbacks=[make_progress_callback()])
+                                          callbacks=[cli_progress.progress_callback()])
         model = result.model
     accuracy = float(run.status["test_accuracy"])
     print(f"run: {run.path}")
@@ -233,49 +188,6 @@ def _train(arguments, argv):
                                 test_accuracy=accuracy, parameters=model.count_params())
         print(f"saved: {path}")
     return 0
-
-
-def _train_on_ray(config, dataset, arguments, stream=None):
-    """Train as a Ray actor, drawing the progress line from its snapshots; the finished
-    run's record, or None (after one line on stderr) when the run failed on the worker."""
-    from cifar_core.training import ray_jobs, runs
-
-    stream = stream or sys.stderr
-    job = ray_jobs.RayTrainingJob(config, dataset, arguments.runs_dir,
-                                  address=arguments.ray_address).start()
-    try:
-        shown = 0  # validation points already written as an epoch's line
-        while not job.join(0.5):
-            shown = _draw_snapshot(job.snapshot(), shown, stream)
-    except KeyboardInterrupt:
-        job.stop()  # the worker saves what it has, as a stopped local run does
-        job.join(60)
-        raise
-    snapshot = job.snapshot()
-    _draw_snapshot(snapshot, shown, stream)
-    record = runs.read_run(snapshot.run_dir) if snapshot.run_dir else None
-    if snapshot.state != "finished" or record is None:
-        print(f"python -m cifar_core: error: the run {snapshot.state} on Ray: "
-              f"{snapshot.error or 'no run folder came back'}", file=stream)
-        return None
-    return record
-
-
-def _draw_snapshot(snapshot, shown, stream):
-    """The progress line of ``make_progress_callback`` drawn from a job snapshot; returns
-    how many epochs' lines are written."""
-    for epoch, loss, accuracy in snapshot.validation[shown:]:
-        stream.write(f"\repoch {epoch:g}/{snapshot.epochs}  validation loss {loss:.3f}  "
-                     f"val_accuracy {accuracy:.3f}  {snapshot.elapsed_seconds:.0f} s"
-                     + " " * 20 + "\n")
-    if snapshot.training and snapshot.state == "running":
-        _, loss, accuracy = snapshot.training[-1]
-        eta = int(snapshot.eta_seconds or 0)
-        stream.write(f"\repoch {max(snapshot.epoch, 1)}/{snapshot.epochs}  batch "
-                     f"{snapshot.batch}/{snapshot.batches}  loss {loss:.3f}  accuracy "
-                     f"{accuracy:.3f}  ETA {eta // 60}:{eta % 60:02d}   ")
-    stream.flush()
-    return len(snapshot.validation)
 
 
 def _resume(arguments, argv):
@@ -306,7 +218,7 @@ def _resume(arguments, argv):
         raise ValueError(problem)
     dataset = data.load_cifar10(arguments.data, progress=data.progress_printer())
     run, result = recording.train_run(None, dataset, runs_directory=directory, resume=resume,
-                                      callbacks=[make_progress_callback()])
+                                      callbacks=[cli_progress.progress_callback()])
     accuracy = float(run.status["test_accuracy"])
     print(f"run: {run.path} (epochs {run.config['epochs']})")
     print(f"test accuracy: {accuracy:.4f}")

@@ -20,7 +20,7 @@ PACKAGE = PROJECT_ROOT / "cifar_core"
 #: Modules that must import neither TensorFlow nor Keras, directly or through others.
 WITHOUT_TENSORFLOW = [
     "cifar_core", "cifar_core.storage", "cifar_core.background", "cifar_core.exports",
-    "cifar_core.cli",
+    "cifar_core.cli", "cifar_core.cli_progress",
     "cifar_core.data", "cifar_core.data.cifar10", "cifar_core.data.sources",
     "cifar_core.data.batches", "cifar_core.data.decoded_cache", "cifar_core.data.download",
     "cifar_core.data.browse", "cifar_core.data.photos",
