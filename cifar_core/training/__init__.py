@@ -19,6 +19,10 @@
   duration and start estimates (no TensorFlow).
 - ``job_registry``: the server's queue and jobs: training slots, dispatch, cancel, the per-tab
   limit, which tab controls which run (no TensorFlow).
+- ``run_control``: which tab controls which run: owners, last polls, the take-over of a run
+  whose tab went quiet, a tab's waiting submissions (no TensorFlow).
+- ``start_estimates``: when a queued run starts: each run's estimate scaled by the server's
+  pace, the wait for a slot (no TensorFlow).
 - ``checkpoints``: a run's epoch checkpoint (``checkpoint/state.npz``: weights, optimizer
   state, epoch; atomic, never unpickled) and which runs can resume or train more (no
   TensorFlow).
@@ -42,6 +46,9 @@
 - ``ray_cluster``: connecting to Ray once, each run's CPUs/GPUs, the dataset put once in the
   object store (no TensorFlow).
 - ``ray_jobs``: ``RayTrainingJob``: a run as a Ray actor, polled for progress and files.
+- ``run_mirror``: ``RunMirror``: the app's copy of a run trained elsewhere: its folder named
+  once, polled files written, ended when no one follows it; the files a resume ships (no
+  TensorFlow, no Ray).
 - ``ray_worker``: the actor: a ``TrainingJob`` in a folder of its own on the worker (no
   TensorFlow until it starts).
 - ``recipes``: the Train page's form fields and back to a ``TrainConfig`` (no TensorFlow).

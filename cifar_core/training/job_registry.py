@@ -12,17 +12,17 @@ marked interrupted (``runs.mark_interrupted``).
 
 The registry also decides which browser tab controls which run (may stop or cancel it):
 the tab that started it, or (after a refresh, which is a new session) a tab that names
-it in its URL once the old tab has stopped polling. Everyone else may watch.
+it in its URL once the old tab has stopped polling. Everyone else may watch. That rule
+and its tables are ``run_control.RunControl``'s; the registry asks it under its lock.
 """
 
 import os
 import threading
 import time
 
-from cifar_core.training import run_queue, runs
+from cifar_core.training import run_control, run_queue, runs, start_estimates
+from cifar_core.training.run_control import ORPHAN_AFTER_SECONDS
 
-#: Seconds without a poll after which a session is taken to have left its job.
-ORPHAN_AFTER_SECONDS = 4.0
 #: Finished jobs the registry remembers (their runs stay on disk regardless).
 KEEP_FINISHED = 10
 #: Submissions one tab may have waiting in the queue when $CIFAR_QUEUE_PER_TAB is not set.
@@ -119,32 +119,35 @@ class JobRegistry:
             else int(per_tab_limit)
         if self.per_tab_limit < 1:
             raise ValueError(f"per_tab_limit must be at least 1, got {per_tab_limit!r}")
-        self.orphan_after = orphan_after
+        self._control = run_control.RunControl(orphan_after)  # who controls which run
         self.job_factory = job_factory or default_job_factory
         self._lock = threading.RLock()
         self._jobs = {}  # job id -> job (or StartFailure), oldest first
-        self._owners = {}  # job or entry id -> owner
-        self._seen = {}  # job or entry id -> time.monotonic() of the owner's last poll
         self._active = set()  # ids holding a slot: starting, or training until on_done
         self._starting = {}  # id -> QueueEntry taken from the queue, its job being made
-        self._estimates = {}  # job or entry id -> estimated seconds of training (or None)
+        self._estimates = start_estimates.StartEstimates()  # training seconds, the pace
         self._callbacks = {}  # entry id -> extra Keras callbacks (not kept across restarts)
         self._resumes = {}  # id of a starting or training entry -> the run id it continues
         self._data = None
         self._dispatching = False
-        # Seconds a run really took per estimated second, from the last run that finished
-        # here: EPOCH_MINUTES were measured on an idle 2-core machine, and a busy server, a
-        # GPU or a cluster is slower or faster, with a fixed cost per run on top.
-        self._pace = 1.0
         directory = run_queue.queue_directory() if queue_directory is None else queue_directory
         self._queue = run_queue.RunQueue(directory)
         restored = self._queue.restore()
         for folder in {entry.runs_dir for entry in restored}:
             runs.mark_interrupted(folder)  # the run a killed server was training
         for entry in restored:
-            self._owners[entry.id] = entry.owner
-            self._seen[entry.id] = float("-inf")  # its tab is gone: a link may take it over
-            self._estimates[entry.id] = entry.estimated_seconds
+            # Its tab is gone: a link may take it over.
+            self._control.add(entry.id, entry.owner, seen=float("-inf"))
+            self._estimates.add(entry.id, entry.estimated_seconds)
+
+    @property
+    def orphan_after(self):
+        """Seconds without a poll after which another tab may take a run over (assignable)."""
+        return self._control.orphan_after
+
+    @orphan_after.setter
+    def orphan_after(self, seconds):
+        self._control.orphan_after = seconds
 
     # --- queueing ---------------------------------------------------------------------
     def submit(self, configs, data, *, owner, resume=None, runs_dir=None, callbacks=()):
@@ -175,8 +178,7 @@ class JobRegistry:
                 raise AlreadyResuming(
                     f"Run {resume.get('run')} is already queued to continue or continuing: "
                     "wait until it ends before continuing it again.")
-            waiting = {entry.submission for entry in self._queue.entries()
-                       if self._owners.get(entry.id) == owner}
+            waiting = self._control.waiting_submissions(owner, self._queue.entries())
             if entries[0].submission not in waiting and len(waiting) >= self.per_tab_limit:
                 raise QueueFull(
                     f"This tab already has {len(waiting)} runs or sweeps waiting in the queue, "
@@ -187,8 +189,8 @@ class JobRegistry:
             try:
                 for entry in entries:
                     self._queue.add(entry)
-                    self._owners[entry.id], self._seen[entry.id] = owner, now
-                    self._estimates[entry.id] = entry.estimated_seconds
+                    self._control.add(entry.id, owner, seen=now)
+                    self._estimates.add(entry.id, entry.estimated_seconds)
                     self._callbacks[entry.id] = list(callbacks)
             except OSError:  # A full disk half-way through a sweep: none of it is queued.
                 for entry in entries:
@@ -218,12 +220,13 @@ class JobRegistry:
         with self._lock:
             if self._queue.get(entry_id) is None:
                 return False
-            if self._owners.get(entry_id) != owner:
+            if self._control.owner(entry_id) != owner:
                 raise ValueError(f"queued run {entry_id!r} belongs to another tab: only the tab "
                                  "that queued it may cancel it")
             self._queue.discard(entry_id)
-            for table in (self._owners, self._seen, self._estimates, self._callbacks):
-                table.pop(entry_id, None)
+            self._callbacks.pop(entry_id, None)
+            self._estimates.forget(entry_id)
+            self._control.forget(entry_id)
             return True
 
     # --- reading ----------------------------------------------------------------------
@@ -261,10 +264,8 @@ class JobRegistry:
     def position(self, entry_id):
         """(1-based place in line, estimated seconds until it starts or None); None if not waiting.
 
-        The estimate: the running jobs' ETAs (or their own estimate less the time they have
-        trained), then the estimated durations of the runs ahead, each taking the slot that
-        frees first. Estimates are scaled by how long the last finished run took against its
-        own estimate. Any unknown on the way makes it None ("unknown", not a guess).
+        The estimate is ``StartEstimates.wait``'s, at this server's pace; any unknown on the
+        way makes it None ("unknown", not a guess).
         """
         with self._lock:
             entries = self._queue.entries()
@@ -273,10 +274,8 @@ class JobRegistry:
                 return None
             place = ids.index(entry_id)
             active = [self._jobs.get(job_id) for job_id in self._active]
-            ahead = [self._scaled(self._estimates.get(job_id)) for job_id in ids[:place]]
-        slots = [self._seconds_left(job) for job in active]
-        slots += [0.0] * (self.max_jobs - len(slots))
-        return place + 1, run_queue.estimate_wait(slots, ahead)
+            ahead = [self._estimates.scaled(job_id) for job_id in ids[:place]]
+        return place + 1, self._estimates.wait(active, ahead, self.max_jobs)
 
     def running(self):
         """Jobs not yet done, oldest first."""
@@ -288,30 +287,22 @@ class JobRegistry:
     def owner(self, job_id):
         """The tab that controls a job or a waiting run (None when unknown)."""
         with self._lock:
-            return self._owners.get(job_id)
+            return self._control.owner(job_id)
 
     def controls(self, job_id, owner, *, owner_connected=None):
         """Whether ``owner`` controls the job or waiting run; records that it is polling.
 
         A session that is not the owner takes it over when the owner has not polled for
-        ``orphan_after`` seconds: the old tab was refreshed or closed. ``owner_connected``
-        (a function of an owner, the UI's) says whether the owner's tab is still open
-        somewhere; then it keeps its run however long it has been on another page, so a
-        classmate who opens a shared ``?job=`` link cannot stop or cancel it.
+        ``orphan_after`` seconds, unless ``owner_connected`` (a function of an owner, the
+        UI's) says the owner's tab is still open (``RunControl.controls``).
         """
         now = time.monotonic()
         with self._lock:
             self._settle()
             if job_id not in self._jobs and self.queued(job_id) is None:
                 return False
-            previous = self._owners[job_id]
-            if previous != owner and now - self._seen[job_id] > self.orphan_after \
-                    and not (owner_connected is not None and owner_connected(previous)):
-                self._owners[job_id] = owner
-            if self._owners[job_id] == owner:
-                self._seen[job_id] = now
-                return True
-            return False
+            return self._control.controls(job_id, owner, owner_connected=owner_connected,
+                                          now=now)
 
     # --- dispatching ------------------------------------------------------------------
     def _dispatch(self):
@@ -356,12 +347,10 @@ class JobRegistry:
 
     def _job_done(self, job_id):
         """The job's ``on_done`` (its own thread): free the slot, start the next run."""
-        job, estimate = self._jobs.get(job_id), self._estimates.get(job_id)
+        job, estimate = self._jobs.get(job_id), self._estimates.estimate(job_id)
         snapshot = job.snapshot() if job is not None and estimate else None
         with self._lock:
-            if snapshot is not None and snapshot.state == "finished" \
-                    and snapshot.elapsed_seconds > 0:
-                self._pace = snapshot.elapsed_seconds / estimate
+            self._estimates.learn(estimate, snapshot)  # how long it took against its estimate
             self._active.discard(job_id)
             self._resumes.pop(job_id, None)
             self._queue.discard(job_id)  # ended before its run folder existed: nothing to redo
@@ -385,22 +374,9 @@ class JobRegistry:
             if job is not None and self._queue.has_file(job_id) and job.snapshot().run_dir:
                 self._queue.discard(job_id)
 
-    def _seconds_left(self, job):
-        """Seconds until a running job frees its slot, or None when unknown."""
-        if job is None:
-            return None  # Reserved by the dispatcher, not created yet.
-        snapshot = job.snapshot()
-        if snapshot.eta_seconds is not None:
-            return snapshot.eta_seconds
-        estimate = self._scaled(self._estimates.get(job.id))
-        return None if estimate is None else max(estimate - snapshot.elapsed_seconds, 0.0)
-
-    def _scaled(self, estimate):
-        return None if estimate is None else estimate * self._pace
-
     def _forget_old(self):
         done = [job_id for job_id in self._jobs if job_id not in self._active]
         for job_id in done[:-KEEP_FINISHED] if len(done) > KEEP_FINISHED else []:
             del self._jobs[job_id]
-            for table in (self._owners, self._seen, self._estimates):
-                table.pop(job_id, None)
+            self._estimates.forget(job_id)
+            self._control.forget(job_id)

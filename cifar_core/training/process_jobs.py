@@ -28,7 +28,6 @@ child: ``callbacks`` must be empty (``jobs.TrainingJob`` takes them, for tests).
 TensorFlow nor Keras is imported here until a snapshot is built or the child trains.
 """
 
-import json
 import os
 import signal
 import subprocess
@@ -40,7 +39,7 @@ from multiprocessing import connection as connections
 from pathlib import Path
 
 from cifar_core import storage
-from cifar_core.training import checkpoints, process_child, runs, train_config
+from cifar_core.training import checkpoints, process_child, run_mirror, runs, train_config
 
 #: Seconds the parent waits for a child that has reported its end to exit, before killing it.
 EXIT_SECONDS = 30.0
@@ -208,11 +207,9 @@ class ProcessTrainingJob:
         """The child ended before its run did: the run becomes "interrupted" (resumable)."""
         reason = f"the training process ended before the run did ({_exit_text(returncode)})"
         run_dir = self._fields["run_dir"]
-        record = runs.read_run(Path(run_dir)) if run_dir else None
-        kept = ""
-        if record is not None and record.state == "running":
-            status = dict(record.status, state="interrupted", updated=time.time(), error=reason)
-            storage.write_atomic(record.path / "status.json", json.dumps(status, indent=2))
-            kept = "; the run is kept as interrupted and can be resumed"
+        record = run_mirror.end_running_run(Path(run_dir), "interrupted", reason) \
+            if run_dir else None
+        kept = "; the run is kept as interrupted and can be resumed" \
+            if record is not None and record.state == "running" else ""
         self._update(state="failed", error=reason[0].upper() + reason[1:] + kept,
                      eta_seconds=None)

@@ -16,24 +16,21 @@ marks the run "interrupted" (resumable) with the reason; a failure inside traini
 the worker's error, as a local failure does; a failure on the app's side (a full disk)
 ends the actor and marks the app's copy "interrupted" when it holds a model or a
 checkpoint, else "failed", with the error. A resume ships the app's copy of the run
-(``RESUME_FILES``) to the worker, which continues it (``checkpoints.reopen``) and sends
-every change back.
+(``run_mirror.RESUME_FILES``) to the worker, which continues it (``checkpoints.reopen``)
+and sends every change back. The app's copy itself (naming its folder, writing the files,
+ending it) is ``run_mirror.RunMirror``'s.
 
 Connecting, the settings and the dataset in the object store are ``ray_cluster``'s. Ray
 is imported on first use: this module imports without it (the default install).
 """
 
-import json
-import os
-import secrets
-import socket
 import threading
 import time
 import uuid
 from pathlib import Path
 
-from cifar_core import storage
-from cifar_core.training import checkpoints, jobs, ray_cluster, ray_worker, runs, train_config
+from cifar_core.training import checkpoints, jobs, ray_cluster, run_mirror, runs, train_config
+from cifar_core.training.run_mirror import RESUME_FILES, resume_files  # noqa: F401 - as before
 
 #: Seconds between two polls of a running actor.
 POLL_SECONDS = 0.5
@@ -45,10 +42,6 @@ STOP_ACKNOWLEDGE_SECONDS = 2.0
 CLOSE_SECONDS = 5.0
 #: Calls the actor answers at once (a poll and a stop while training runs).
 ACTOR_CONCURRENCY = 4
-#: Files of a run folder a resume ships to the worker (folders end with "/"): what
-#: ``checkpoints.reopen`` reads, and the per-epoch files it trims back to the checkpoint.
-RESUME_FILES = ("config.json", "status.json", "history.csv", "checkpoint/", "filters/",
-                "histograms/")
 
 def _error_text(error):
     """A worker's exception as a page shows it: "Type: message" of the original error."""
@@ -59,21 +52,6 @@ def _error_text(error):
     return f"{type(error).__name__}: {message[0] if message else ''}".rstrip(": ")
 
 
-def _plain_name(name):
-    """Whether ``name`` is one plain path component, by ``runs.delete_run``'s rule for a run
-    id: not empty, no separators, not starting with a dot ("." and ".." included)."""
-    return isinstance(name, str) and name != "" and not name.startswith(".") \
-        and not any(character in name for character in "/\\\0") and Path(name).name == name
-
-
-def _usable(run_path):
-    """Whether a run folder holds a model or a readable checkpoint to go on from."""
-    try:
-        return (run_path / "model.keras").is_file() or checkpoints.read_meta(run_path) is not None
-    except checkpoints.CheckpointError:
-        return False
-
-
 def _end_actor(ray, actor):
     """Let the worker stop its run and remove its folder (briefly), then end the actor."""
     try:
@@ -81,16 +59,6 @@ def _end_actor(ray, actor):
     except ray.exceptions.RayError:
         pass  # dead or slow: a later worker sweeps its folder once stale (ray_worker)
     ray.kill(actor)
-
-
-def resume_files(run_path):
-    """{relative path: bytes} of the files a resume ships from the app's run folder."""
-    files = {}
-    for relative, path in ray_worker.relative_files(run_path).items():
-        if any(relative == name or (name.endswith("/") and relative.startswith(name))
-               for name in RESUME_FILES):
-            files[relative] = path.read_bytes()
-    return files
 
 
 class RayTrainingJob:
@@ -125,8 +93,9 @@ class RayTrainingJob:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._started_at = self._finished_at = None
-        self._run_id = resume["run"] if resume is not None else None  # the app's folder
-        self._worker_run = None  # the worker's name for it (the same unless it was taken)
+        # The app's copy of the run: its folder, named by the worker unless resumed.
+        self._copy = run_mirror.RunMirror(self.runs_dir,
+                                          resumed_run=resume["run"] if resume else None)
         self._fields = dict(state="starting", epoch=0, batch=0, batches=0, images_per_second=None,
                             eta_seconds=None, error=None, run_dir=None)
         self._training, self._validation = (), ()
@@ -169,6 +138,15 @@ class RayTrainingJob:
             return jobs.JobSnapshot(job_id=self.id, config=self.config, epochs=self.config.epochs,
                                     training=self._training, validation=self._validation,
                                     elapsed_seconds=elapsed, **self._fields)
+
+    @property
+    def _run_id(self):
+        """The app's run folder name (None until the worker names it): the mirror's."""
+        return self._copy.run_id
+
+    @_run_id.setter
+    def _run_id(self, run_id):
+        self._copy.run_id = run_id
 
     # --- the polling thread -----------------------------------------------------------
     def _update(self, **fields):
@@ -269,79 +247,19 @@ class RayTrainingJob:
             self._validation = tuple(remote.get("validation", ()))
 
     def _name_run(self, name):
-        """Take the worker's run folder name, once: checked, and never another run's folder
-        (two runs of a sweep started in the same second on two workers can share a name:
-        the second gets the name with a random suffix here)."""
-        if name == self._worker_run:
-            return
-        if self._worker_run is not None:
-            raise ValueError(f"the Ray worker renamed its run folder from "
-                             f"{self._worker_run!r} to {name!r}")
-        if not _plain_name(name):
-            raise ValueError(f"the Ray worker named its run folder {name!r}, which is not a "
-                             f"plain folder name; nothing was written")
-        if self.resume is not None:
-            if name != self._run_id:
-                raise ValueError(f"the Ray worker continued run {name!r}, not {self._run_id!r}")
-        else:
-            self.runs_dir.mkdir(parents=True, exist_ok=True)
-            for candidate in [name] + [f"{name}-{secrets.token_hex(3)}" for _ in range(8)]:
-                try:
-                    (self.runs_dir / candidate).mkdir()  # ours alone from here on
-                except FileExistsError:
-                    continue
-                self._run_id = candidate
-                break
-            else:
-                raise ValueError(f"no free run folder name like {name!r} in {self.runs_dir}")
-        self._worker_run = name
+        """Take the worker's run folder name, once (``RunMirror.name_run``)."""
+        self._copy.name_run(name)
 
     def _write_files(self, files):
-        """Write the worker's files into the app's run folder; status.json last, naming us."""
-        folder = self.runs_dir / self._run_id
-        for relative in sorted(files, key=lambda name: name == "status.json"):
-            ray_worker.check_relative(relative)
-            payload = files[relative]
-            if payload is None:  # removed on the worker
-                (folder / relative).unlink(missing_ok=True)
-                continue
-            if relative == "status.json":
-                payload = self._local_status(payload)
-            storage.write_atomic(folder / relative, payload)
-
-    def _local_status(self, payload):
-        """The worker's status.json with this process as the run's: ``runs.mark_interrupted``
-        then sees the run end if the app does (Ray ends an actor whose owner dies)."""
-        try:
-            status = json.loads(payload)
-        except ValueError:
-            return payload
-        if not isinstance(status, dict):
-            return payload
-        status["worker"] = {"host": status.get("host"), "pid": status.get("pid"),
-                            "run": self._worker_run}
-        status.update(host=socket.gethostname(), pid=os.getpid(),
-                      process_start=runs._process_start(os.getpid()))
-        return json.dumps(status, indent=2)
+        """Write the worker's files into the app's run folder (``RunMirror.write_files``)."""
+        self._copy.write_files(files)
 
     def _end_local_run(self, state, error):
         """The app's copy of the run, if it still says "running", rewritten as ``state`` with
-        ``error``: a run no one follows any more must not stay "running" under this
-        process's pid (``runs.mark_interrupted`` takes this process for alive). Returns the
-        record (None: no run folder yet) and a note for the page if the write failed."""
-        path = self.runs_dir / self._run_id if self._run_id else None
-        record = runs.read_run(path) if path is not None else None
-        if record is None or record.state != "running":
-            if record is None and path is not None and self.resume is None:
-                try:
-                    path.rmdir()  # a claimed folder nothing reached: no half run kept
-                except OSError:
-                    pass
-            return record, ""
-        status = dict(record.status, state=state, updated=time.time(), error=error)
-        try:
-            storage.write_atomic(record.path / "status.json", json.dumps(status, indent=2))
-        except OSError as problem:
+        ``error`` (``RunMirror.end``). Returns the record (None: no run folder yet) and a
+        note for the page if the write failed."""
+        record, problem = self._copy.end(state, error)
+        if problem is not None:
             return record, f"; its status.json could not be updated ({_error_text(problem)})"
         return record, ""
 
@@ -358,7 +276,7 @@ class RayTrainingJob:
         start): the job fails with the error, ``_close`` ends the actor, and the app's copy
         becomes "interrupted" if it holds a model or checkpoint, else "failed"."""
         text = _error_text(error)
-        usable = self._run_id is not None and _usable(self.runs_dir / self._run_id)
+        usable = self._copy.usable()
         record, note = self._end_local_run("interrupted" if usable else "failed", text)
         kept = "; the run is kept as interrupted" \
             if record is not None and record.state == "running" and usable and not note else ""

@@ -48,6 +48,8 @@ WITHOUT_TENSORFLOW = [
     "cifar_core.training.permissions", "cifar_core.ui.leaderboard_panel",
     "cifar_core.training.backends", "cifar_core.training.ray_cluster",
     "cifar_core.training.ray_worker", "cifar_core.training.process_jobs",
+    "cifar_core.training.run_mirror", "cifar_core.training.run_control",
+    "cifar_core.training.start_estimates",
     "cifar_core.training.process_child", "cifar_core.ui.shared_cache", "cifar_core.ui.tab_identity",
 ]
 
