@@ -9,6 +9,8 @@
 - ``recording``: training tied to a run folder (history, filters, histograms, TensorBoard,
   status).
 - ``runs``: run folders on disk: status, history, interrupted runs (no TensorFlow).
+- ``job_state``: what every job keeps, wherever it trains: ``JobSnapshot`` and the progress
+  behind it (no TensorFlow).
 - ``jobs``: a training run in a background thread for the UI: snapshot, stop.
 - ``process_jobs``: ``ProcessTrainingJob``: a training run in a child process at a lower CPU
   priority, the job interface of ``jobs`` over a pipe; page reruns keep the server (no

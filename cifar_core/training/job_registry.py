@@ -20,7 +20,7 @@ import os
 import threading
 import time
 
-from cifar_core.training import run_control, run_queue, runs, start_estimates
+from cifar_core.training import job_state, run_control, run_queue, runs, start_estimates
 from cifar_core.training.run_control import ORPHAN_AFTER_SECONDS
 
 #: Finished jobs the registry remembers (their runs stay on disk regardless).
@@ -94,11 +94,9 @@ class StartFailure:
         return True
 
     def snapshot(self):
-        from cifar_core.training import jobs  # The snapshot type lives with the jobs.
-
-        return jobs.JobSnapshot(job_id=self.id, config=self.config, state="failed", epoch=0,
-                                epochs=self.config.epochs, batch=0, batches=0,
-                                error=self.error)
+        return job_state.JobSnapshot(job_id=self.id, config=self.config, state="failed",
+                                     epoch=0, epochs=self.config.epochs, batch=0, batches=0,
+                                     error=self.error)
 
 
 class JobRegistry:

@@ -10,7 +10,6 @@ controls them live in ``job_registry``.
 """
 
 import collections
-import dataclasses
 import threading
 import time
 import uuid
@@ -21,52 +20,12 @@ import pandas as pd
 from cifar_core.backend import keras
 from cifar_core.display import text
 from cifar_core.training import checkpoints, recording, resuming, train_config, trainer
+from cifar_core.training.job_state import DONE_STATES, JobProgress, JobSnapshot  # noqa: F401
 
 #: Training points kept per epoch for the live curve (the page draws every one of them).
 POINTS_PER_EPOCH = 50
 #: Batches over which images/second is averaged (recent speed, not the start-up cost).
 SPEED_WINDOW = 20
-
-#: States in which a job has ended (of "starting", "running", "evaluating" and these).
-DONE_STATES = ("finished", "stopped", "failed")
-
-
-@dataclasses.dataclass(frozen=True)
-class JobSnapshot:
-    """What a job has done so far, copied under the job's lock (safe to read anywhere).
-
-    ``training`` holds (epoch, loss, accuracy) every few batches, where epoch is fractional
-    (1.5 = half-way through the second epoch) and loss/accuracy are moving averages of the
-    recent batches' values; ``validation`` holds (epoch, loss, accuracy) after each epoch.
-    """
-
-    job_id: str
-    config: train_config.TrainConfig
-    state: str  # "starting", "running", "evaluating", or one of DONE_STATES
-    epoch: int  # epochs begun, 1-based (0 before the first)
-    epochs: int
-    batch: int  # batches done in the current epoch
-    batches: int  # batches per epoch (0 until known)
-    training: tuple = ()
-    validation: tuple = ()
-    images_per_second: float | None = None
-    eta_seconds: float | None = None
-    elapsed_seconds: float = 0.0
-    error: str | None = None
-    run_dir: str | None = None
-
-    @property
-    def done(self):
-        return self.state in DONE_STATES
-
-    @property
-    def fraction(self):
-        """Share of all batches of all epochs done, 0-1."""
-        if not self.batches:
-            return 1.0 if self.state == "finished" else 0.0
-        done = (max(self.epoch, 1) - 1) * self.batches + self.batch
-        return min(done / (self.epochs * self.batches), 1.0)
-
 
 class _ProgressCallback(keras.callbacks.Callback):
     """Copies Keras' progress into the job (under its lock) as batches and epochs end.
@@ -151,7 +110,7 @@ class _ProgressCallback(keras.callbacks.Callback):
                                                float(logs["val_accuracy"])))
 
 
-class TrainingJob:
+class TrainingJob(JobProgress):
     """One training run in a daemon thread: ``start()``, ``stop()``, ``snapshot()``.
 
     ``data`` is a ``Cifar10`` (read-only arrays, shared safely). ``on_done`` is called once
@@ -178,19 +137,13 @@ class TrainingJob:
         self._on_done = on_done
         self._extra_callbacks = list(callbacks)
         self.resume = None if resume is None else checkpoints.request(resume)
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._started_at = None
-        self._finished_at = None
-        self._fields = dict(state="starting", epoch=0, batch=0, batches=0, images_per_second=None,
-                            eta_seconds=None, error=None, run_dir=None)
-        self._training, self._validation = [], []
+        self._start_progress()
         self._thread = threading.Thread(target=self._run, name=f"training-{self.id}", daemon=True)
 
     # --- the page's side --------------------------------------------------------------
     def start(self):
         """Start training in the background; returns self."""
-        self._started_at = time.monotonic()
+        self._started()
         self._thread.start()
         return self
 
@@ -198,33 +151,7 @@ class TrainingJob:
         """Ask the job to end after the current batch; it saves what it has."""
         self._stop.set()
 
-    def join(self, timeout=None):
-        """Wait for the thread to end (tests, shutdown); True when it has."""
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    @property
-    def stop_requested(self):
-        return self._stop.is_set()
-
-    def snapshot(self):
-        """An immutable copy of the progress so far."""
-        with self._lock:
-            end = self._finished_at or time.monotonic()
-            elapsed = end - self._started_at if self._started_at else 0.0
-            return JobSnapshot(job_id=self.id, config=self.config, epochs=self.config.epochs,
-                            training=tuple(self._training), validation=tuple(self._validation),
-                            elapsed_seconds=elapsed, **self._fields)
-
     # --- the thread's side ------------------------------------------------------------
-    def _update(self, *, training_point=None, validation_point=None, **fields):
-        with self._lock:
-            self._fields.update(fields)
-            if training_point is not None:
-                self._training.append(training_point)
-            if validation_point is not None:
-                self._validation.append(validation_point)
-
     def _run_started(self, run):
         # The queue entry this job came from (its id is the job's): once the run folder
         # names it, a server restarted after a crash drops the entry instead of rerunning it.
@@ -255,8 +182,7 @@ class TrainingJob:
         except Exception as error:  # noqa: BLE001
             self._update(state="failed", error=f"{type(error).__name__}: {error}", eta_seconds=None)
         finally:
-            with self._lock:
-                self._finished_at = time.monotonic()
+            self._finished()
             if self._on_done is not None:
                 self._on_done()
 

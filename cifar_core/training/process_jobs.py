@@ -33,13 +33,19 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from multiprocessing import connection as connections
 from pathlib import Path
 
 from cifar_core import storage
-from cifar_core.training import checkpoints, process_child, run_mirror, runs, train_config
+from cifar_core.training import (
+    checkpoints,
+    job_state,
+    process_child,
+    run_mirror,
+    runs,
+    train_config,
+)
 
 #: Seconds the parent waits for a child that has reported its end to exit, before killing it.
 EXIT_SECONDS = 30.0
@@ -55,7 +61,7 @@ def _exit_text(returncode):
     return f"exit code {returncode}"
 
 
-class ProcessTrainingJob:
+class ProcessTrainingJob(job_state.JobProgress):
     """One training run in a child process, seen from the app like a ``jobs.TrainingJob``.
 
     ``data`` is a ``Cifar10``; ``runs_dir`` defaults to ``runs.runs_dir()`` (resolved here,
@@ -80,21 +86,16 @@ class ProcessTrainingJob:
         self.pid = None
         self._on_done = on_done
         self._process = self._connection = None
-        self._lock = threading.Lock()  # the latest report
+        self._start_progress()  # the latest report
         self._send_lock = threading.Lock()  # one message at a time into the pipe
-        self._stop = threading.Event()
         self._job_sent = False
-        self._started_at = self._finished_at = None
-        self._fields = dict(state="starting", epoch=0, batch=0, batches=0, images_per_second=None,
-                            eta_seconds=None, error=None, run_dir=None)
-        self._training, self._validation = (), ()
         self._thread = threading.Thread(target=self._run, name=f"process-training-{self.id}",
                                         daemon=True)
 
     # --- the page's side --------------------------------------------------------------
     def start(self):
         """Start the child process and the thread that listens to it; returns self."""
-        self._started_at = time.monotonic()
+        self._started()
         ours, theirs = connections.Pipe()
         code = (f"import sys; sys.path.insert(0, {str(storage.PROJECT_ROOT)!r}); "
                 "from cifar_core.training import process_child; "
@@ -118,26 +119,6 @@ class ProcessTrainingJob:
         self._stop.set()
         if self._job_sent:  # else the thread sends it right after the job
             self._send("stop")
-
-    def join(self, timeout=None):
-        """Wait until the child has ended and its last report is in; True when it has."""
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    @property
-    def stop_requested(self):
-        return self._stop.is_set()
-
-    def snapshot(self):
-        """The child's latest report as a ``jobs.JobSnapshot``, timed by this process."""
-        from cifar_core.training import jobs  # Keras: the server has it loaded already
-
-        with self._lock:
-            end = self._finished_at or time.monotonic()
-            elapsed = end - self._started_at if self._started_at else 0.0
-            return jobs.JobSnapshot(job_id=self.id, config=self.config, epochs=self.config.epochs,
-                                    training=self._training, validation=self._validation,
-                                    elapsed_seconds=elapsed, **self._fields)
 
     # --- the listening thread ---------------------------------------------------------
     def _send(self, message):
@@ -169,27 +150,16 @@ class ProcessTrainingJob:
             ended = True
         finally:
             self._end_child(ended)
-            with self._lock:
-                self._finished_at = time.monotonic()
+            self._finished()
             if self._on_done is not None:
                 self._on_done()
 
     def _receive(self, report):
         """Keep one report of the child; True when it is the last (the job has ended)."""
         fields = {name: report[name] for name in process_child.REPORTED if name in report}
-        with self._lock:
-            if report.get("config") is not None:  # a resumed run's own (more epochs)
-                self.config = train_config.TrainConfig.from_dict(report["config"])
-            if report.get("training") is not None:
-                self._training = tuple(report["training"])
-            if report.get("validation") is not None:
-                self._validation = tuple(report["validation"])
-            self._fields.update(fields)
+        self._replace_progress(fields, report.get("training"), report.get("validation"),
+                               config=report.get("config"))  # a resumed run's own config
         return bool(report.get("final"))
-
-    def _update(self, **fields):
-        with self._lock:
-            self._fields.update(fields)
 
     def _end_child(self, ended):
         """Close the pipe and wait for the child; one that died first fails the job."""

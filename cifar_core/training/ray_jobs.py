@@ -29,7 +29,14 @@ import time
 import uuid
 from pathlib import Path
 
-from cifar_core.training import checkpoints, jobs, ray_cluster, run_mirror, runs, train_config
+from cifar_core.training import (
+    checkpoints,
+    job_state,
+    ray_cluster,
+    run_mirror,
+    runs,
+    train_config,
+)
 from cifar_core.training.run_mirror import RESUME_FILES, resume_files  # noqa: F401 - as before
 
 #: Seconds between two polls of a running actor.
@@ -61,7 +68,7 @@ def _end_actor(ray, actor):
     ray.kill(actor)
 
 
-class RayTrainingJob:
+class RayTrainingJob(job_state.JobProgress):
     """One training run as a Ray actor, seen from the app like a ``jobs.TrainingJob``.
 
     ``resume`` is ``{"run": run_id, "more_epochs": n}`` (the registry's): the app's copy of
@@ -90,22 +97,17 @@ class RayTrainingJob:
         self._on_done = on_done
         self._callbacks = list(callbacks)
         self._actor = None
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._started_at = self._finished_at = None
+        self._start_progress()
         # The app's copy of the run: its folder, named by the worker unless resumed.
         self._copy = run_mirror.RunMirror(self.runs_dir,
                                           resumed_run=resume["run"] if resume else None)
-        self._fields = dict(state="starting", epoch=0, batch=0, batches=0, images_per_second=None,
-                            eta_seconds=None, error=None, run_dir=None)
-        self._training, self._validation = (), ()
         self._thread = threading.Thread(target=self._run, name=f"ray-training-{self.id}",
                                         daemon=True)
 
     # --- the page's side --------------------------------------------------------------
     def start(self):
         """Start the actor and the polling thread; returns self."""
-        self._started_at = time.monotonic()
+        self._started()
         self._thread.start()
         return self
 
@@ -121,24 +123,6 @@ class RayTrainingJob:
         except ray.exceptions.RayError:
             pass  # a dead or slow worker: the polling thread sees to it
 
-    def join(self, timeout=None):
-        """Wait for the polling thread to end; True when it has (the run is over)."""
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    @property
-    def stop_requested(self):
-        return self._stop.is_set()
-
-    def snapshot(self):
-        """The latest progress the worker reported, as a ``jobs.JobSnapshot``."""
-        with self._lock:
-            end = self._finished_at or time.monotonic()
-            elapsed = end - self._started_at if self._started_at else 0.0
-            return jobs.JobSnapshot(job_id=self.id, config=self.config, epochs=self.config.epochs,
-                                    training=self._training, validation=self._validation,
-                                    elapsed_seconds=elapsed, **self._fields)
-
     @property
     def _run_id(self):
         """The app's run folder name (None until the worker names it): the mirror's."""
@@ -149,10 +133,6 @@ class RayTrainingJob:
         self._copy.run_id = run_id
 
     # --- the polling thread -----------------------------------------------------------
-    def _update(self, **fields):
-        with self._lock:
-            self._fields.update(fields)
-
     def _run(self):
         ray = None
         try:
@@ -172,8 +152,7 @@ class RayTrainingJob:
                 self._failed(error)
         finally:
             self._close(ray)
-            with self._lock:
-                self._finished_at = time.monotonic()
+            self._finished()
             if self._on_done is not None:
                 self._on_done()
 
@@ -222,7 +201,7 @@ class RayTrainingJob:
                 time.sleep(POLL_SECONDS)  # busy or briefly unreachable; a dead one raises
                 continue  # ActorDiedError instead
             self._mirror(remote, files)
-            done = remote is not None and remote["state"] in jobs.DONE_STATES
+            done = remote is not None and remote["state"] in job_state.DONE_STATES
             if not done:
                 time.sleep(POLL_SECONDS)
 
@@ -238,13 +217,8 @@ class RayTrainingJob:
         fields = {name: remote[name] for name in self._fields if name in remote}
         local = self.runs_dir / self._run_id if self._run_id else None
         fields["run_dir"] = str(local) if local and (local / "status.json").is_file() else None
-        config = remote.get("config")
-        with self._lock:
-            if config is not None and config != self.config.to_dict():  # a resumed run's own
-                self.config = train_config.TrainConfig.from_dict(config)
-            self._fields.update(fields)
-            self._training = tuple(remote.get("training", ()))
-            self._validation = tuple(remote.get("validation", ()))
+        self._replace_progress(fields, remote.get("training", ()), remote.get("validation", ()),
+                               config=remote.get("config"))  # a resumed run's own config
 
     def _name_run(self, name):
         """Take the worker's run folder name, once (``RunMirror.name_run``)."""

@@ -41,6 +41,7 @@ WITHOUT_TENSORFLOW = [
     "cifar_core.teaching", "cifar_core.teaching.lessons", "cifar_core.teaching.views",
     "cifar_core.teaching.page_parameters", "cifar_core.teaching.model_files",
     "cifar_core.training.run_queue", "cifar_core.training.job_registry",
+    "cifar_core.training.job_state", "cifar_core.training.ray_jobs",
     "cifar_core.training.checkpoints", "cifar_core.training.resuming", "cifar_core.ui.resume_panel",
     "cifar_core.training.sweeps", "cifar_core.training.sweep_results",
     "cifar_core.display.sweep_plots", "cifar_core.ui.sweep_panel",
