@@ -128,6 +128,16 @@ def queue_table(registry, me):
     return pd.DataFrame(rows, columns=["place", "model", "recipe", "student", "epochs", "yours"])
 
 
+def _training_now(registry):
+    """" Training now: the tiny model (demo recipe), epoch 12 of 40." for the runs holding
+    the slots, so a tab whose own run waits still sees what it waits for (no user text)."""
+    snapshots = [job.snapshot() for job in registry.running()]
+    described = [f"the {snapshot.config.model} model "
+                 f"({recipes.recipe_of(snapshot.config.to_dict())} recipe), "
+                 f"epoch {max(snapshot.epoch, 1)} of {snapshot.epochs}" for snapshot in snapshots]
+    return f" Training now: {'; '.join(described)}." if described else ""
+
+
 def queue_section(me, shown=None, header=st.subheader):
     """The runs waiting for a slot (never their tabs' tokens), with Cancel for this tab's own.
 
@@ -141,7 +151,7 @@ def queue_section(me, shown=None, header=st.subheader):
     header("Queue")
     st.caption(f"{len(entries)} run{'s' * (len(entries) != 1)} waiting for "
                f"{'a training slot' if registry.max_jobs == 1 else 'training slots'}, "
-               "first come, first served.")
+               "first come, first served." + _training_now(registry))
     st.dataframe(queue_table(registry, me), hide_index=True, key="queue_table")
     for place, entry in enumerate(entries, start=1):
         if entry.id != shown and registry.owner(entry.id) == me:

@@ -76,6 +76,8 @@ def test_a_run_waits_in_line_then_becomes_the_live_run(server):
     assert list(table.columns) == ["place", "model", "recipe", "student", "epochs", "yours"]
     assert table.iloc[0].tolist() == [1, "fast-small", "fast-small (changed)", "Ana", 4, ""]
     assert STUDENT not in table.to_string() and "cancel" not in keys(teacher)
+    assert any("Training now: the fast-small model" in caption.value
+               for caption in teacher.caption)  # what the queue waits for
 
     factory.jobs[0].finish()  # the teacher's run ends: the student's starts, same id
     student.run()
