@@ -76,8 +76,17 @@ class JobProgress:
             self._finished_at = time.monotonic()
 
     def join(self, timeout=None):
-        """Wait for the job's thread to end; True when it has (the run is over)."""
-        self._thread.join(timeout)
+        """Wait for the job's thread to end; True when it has (the run is over).
+
+        A job the registry has made but not yet started (its dispatcher starts it just
+        after) counts as running: joining it waits for the start instead of raising.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._thread.ident is None:  # made, not yet started
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        self._thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         return not self._thread.is_alive()
 
     @property
