@@ -80,6 +80,19 @@ def build_parser():
     train.add_argument("--flip", choices=train_config.FLIPS, metavar="HOW",
                        help=f"how augment mirrors images: {_one_of(train_config.FLIPS)}")
     train.add_argument("--ema", action=argparse.BooleanOptionalAction, default=None)
+    train.add_argument("--momentum", type=float)
+    train.add_argument("--lookahead", action=argparse.BooleanOptionalAction, default=None,
+                       help="airbench's Lookahead weight averaging (nesterov-l2)")
+    train.add_argument("--bias-lr-scale", type=float, metavar="X",
+                       help="batch norm's shift learns X times faster (nesterov-l2)")
+    train.add_argument("--batchnorm-scale", action=argparse.BooleanOptionalAction, default=None,
+                       help="learn batch norm's scale (--no-batchnorm-scale: fixed at 1, "
+                            "nesterov-l2)")
+    train.add_argument("--whitening-bias-epochs", type=int, metavar="N",
+                       help="epochs the fast nets' whitening bias trains (nesterov-l2)")
+    train.add_argument("--whitening", choices=train_config.WHITENINGS, metavar="HOW",
+                       help=f"the fast nets' whitening from {_one_of(train_config.WHITENINGS)} "
+                            "patches")
     train.add_argument("--precision", choices=train_config.PRECISIONS, metavar="NAME",
                        help=f"{_one_of(train_config.PRECISIONS)} (auto: bfloat16 where the "
                             "hardware has it)")
@@ -136,7 +149,8 @@ def build_parser():
 #: CLI option -> TrainConfig field, for the options that override the preset.
 OVERRIDES = ("model", "epochs", "batch_size", "learning_rate", "optimizer", "schedule",
              "weight_decay", "label_smoothing", "warmup_epochs", "augment", "flip", "ema",
-             "precision", "train_size", "validation_size", "seed")
+             "momentum", "lookahead", "bias_lr_scale", "batchnorm_scale", "whitening_bias_epochs",
+             "whitening", "precision", "train_size", "validation_size", "seed")
 
 
 def _train(arguments, argv):

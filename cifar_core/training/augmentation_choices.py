@@ -39,13 +39,13 @@ class AugmentationChoice:
 
     @property
     def label(self):
-        """"fast, seed-fast: random flips" for a chooser."""
+        """"fast-cosine, seed-fast: random flips" for a chooser."""
         kind = "no augmentation" if self.flip is None else f"{self.name} flips and shifts"
         return f"{', '.join(self.presets)}: {kind}"
 
     @property
     def recipes(self):
-        """"the fast and seed-fast recipes" for a sentence."""
+        """"the fast-cosine and seed-fast recipes" for a sentence."""
         names = list(self.presets)
         listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
         return f"the {listed} recipe{'s' * (len(names) > 1)}"

@@ -45,6 +45,9 @@ def config_from_form(preset_name, fields, design=None):
             return None, {"model": str(error).split(": ", 1)[-1]}
     if fields.get("train_size") == 0:
         fields["train_size"] = None
+    if fields.get("optimizer", base.optimizer) != "nesterov-l2":
+        # airbench's fields belong to its optimizer: another one trains without them.
+        base = dataclasses.replace(base, **train_config.AIRBENCH_FIELDS)
     errors = {}
     for name, value in fields.items():
         try:

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from cifar_core.models import contract
 from cifar_core.models import design as network_design
 
-OPTIMIZERS = ("sgd", "nesterov", "adam")
-SCHEDULES = ("constant", "time-decay", "warmup-cosine")
+OPTIMIZERS = ("sgd", "nesterov", "adam", "nesterov-l2")
+SCHEDULES = ("constant", "time-decay", "warmup-cosine", "piecewise-linear")
 #: How ``augment`` may flip images (see ``TrainConfig.flip``).
 FLIPS = ("random", "alternating")
+#: How the fast nets' whitening layer is computed (see ``TrainConfig.whitening``).
+WHITENINGS = ("pixels", "standardised")
 
 
 @dataclass(frozen=True)
@@ -32,12 +34,19 @@ class TrainConfig:
     model: str = "tiny"
     epochs: int = 1
     batch_size: int = 128
-    optimizer: str = "nesterov"  # "sgd" (momentum), "nesterov" (SGD + Nesterov momentum), "adam"
+    # "sgd" (momentum), "nesterov" (SGD + Nesterov momentum), "adam": Keras' optimizers;
+    # "nesterov-l2": airbench's (PyTorch's) Nesterov SGD, airbench_sgd.AirbenchSGD, the only
+    # one that takes the airbench fields below (AIRBENCH_FIELDS).
+    optimizer: str = "nesterov"
     learning_rate: float = 0.05  # peak learning rate
     # "constant"; "time-decay": lr / (1 + (lr / epochs) * step), the notebook's Keras-2 decay;
-    # "warmup-cosine": linear warmup over warmup_epochs, then cosine down to 0.
+    # "warmup-cosine": linear warmup over warmup_epochs, then cosine down to 0;
+    # "piecewise-linear" (airbench): from 0.2x up to the peak over warmup_epochs, then
+    # linearly down to 0.07x the peak at the last step.
     schedule: str = "warmup-cosine"
-    weight_decay: float = 0.0  # decoupled: each step w -= learning_rate * weight_decay * w
+    # Keras' optimizers: decoupled, each step w -= learning_rate * weight_decay * w;
+    # "nesterov-l2": L2, weight_decay * w added to each gradient (so through the momentum).
+    weight_decay: float = 0.0
     label_smoothing: float = 0.0  # share of each target spread evenly over the 10 classes
     augment: bool = False  # horizontal flip + random translation by up to 2 pixels
     # How augment flips: "random": each image mirrored with probability 1/2 every epoch;
@@ -51,6 +60,18 @@ class TrainConfig:
     momentum: float = 0.9  # for "sgd" and "nesterov"
     warmup_epochs: float = 0.0  # for "warmup-cosine"
     ema: bool = False  # keep an exponential moving average of the weights and end on it
+    # airbench's fields, "nesterov-l2" only. Batch norm's shift (beta) learns this many
+    # times faster than the other weights (its L2 decay divided by as much).
+    bias_lr_scale: float = 1.0
+    batchnorm_scale: bool = True  # False: batch norm's scale (gamma) stays 1, as airbench's
+    # Epochs the whitening layer's bias trains before it freezes (the kernel never trains);
+    # 0: the whole layer stays as computed. Fast nets only; ignored by other models.
+    whitening_bias_epochs: int = 0
+    lookahead: bool = False  # airbench's Lookahead weight averaging (training.airbench_sgd)
+    # The whitening layer from 2x2 patches of "pixels" (0-1, centred, epsilon 5e-4) or, as
+    # airbench, of "standardised" pixels (each channel's CIFAR-10 mean and deviation
+    # removed: the same epsilon then keeps the fine, faint patterns ~2-8x stronger).
+    whitening: str = "pixels"
     # "mixed_bfloat16": compute in bfloat16, keep float32 weights: about 2x faster for the
     # seed net on CPUs with AVX512-BF16 (README's benchmarks); "auto": that where the
     # hardware has native bfloat16 (a GPU, AVX512-BF16, AMX), else "float32".
@@ -80,7 +101,8 @@ class TrainConfig:
         elif self.design is not None:
             raise ValueError(f"TrainConfig.design: only a {network_design.DESIGNED!r} model "
                              f"has a design, not {self.model!r}")
-        for field, low in (("epochs", 1), ("batch_size", 1), ("validation_size", 0), ("seed", 0)):
+        for field, low in (("epochs", 1), ("batch_size", 1), ("validation_size", 0), ("seed", 0),
+                           ("whitening_bias_epochs", 0)):
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 fail(field, f"must be an integer >= {low}")
@@ -96,7 +118,10 @@ class TrainConfig:
             fail("schedule", f"choose one of {list(SCHEDULES)}")
         if self.flip not in FLIPS:
             fail("flip", f"choose one of {list(FLIPS)}")
+        if self.whitening not in WHITENINGS:
+            fail("whitening", f"choose one of {list(WHITENINGS)}")
         for field, low, high in (("learning_rate", 0.0, 100.0), ("weight_decay", 0.0, 1.0),
+                                 ("bias_lr_scale", 0.0, 1e4),
                                  ("label_smoothing", 0.0, 1.0), ("momentum", 0.0, 1.0),
                                  ("warmup_epochs", 0.0, 1e6)):
             value = getattr(self, field)
@@ -109,8 +134,16 @@ class TrainConfig:
             fail("label_smoothing", "must be below 1")
         if not isinstance(self.augment, bool):
             fail("augment", "must be True or False")
-        if not isinstance(self.ema, bool):
-            fail("ema", "must be True or False")
+        for field in ("ema", "batchnorm_scale", "lookahead"):
+            if not isinstance(getattr(self, field), bool):
+                fail(field, "must be True or False")
+        if self.bias_lr_scale == 0:
+            fail("bias_lr_scale", "must be greater than 0")
+        if self.optimizer != "nesterov-l2":
+            for field, default in AIRBENCH_FIELDS.items():
+                if getattr(self, field) != default:
+                    fail(field, f"only the 'nesterov-l2' optimizer takes it, not "
+                                f"{self.optimizer!r}")
         if self.precision not in PRECISIONS:
             fail("precision", f"choose one of {list(PRECISIONS)}")
         for field in LABEL_FIELDS:
@@ -138,6 +171,9 @@ class TrainConfig:
         return cls(**fields)
 
 
+#: airbench's fields and their defaults (off): only the "nesterov-l2" optimizer takes them.
+AIRBENCH_FIELDS = {"bias_lr_scale": 1.0, "batchnorm_scale": True, "whitening_bias_epochs": 0,
+                   "lookahead": False}
 #: Fields that label a run (who trained it, its sweep) without changing what it trains.
 LABEL_FIELDS = ("student", "sweep")
 #: Longest label a run may carry (a name fits; a pasted essay does not).
@@ -148,15 +184,28 @@ MODELS = contract.ARCHITECTURE_NAMES + (network_design.DESIGNED,)
 PRECISIONS = ("auto",) + contract.PRECISIONS
 
 
-# Our CPU recipe (airbench-style): the whitened fast net started as the identity, Nesterov,
-# strong weight decay on the convolutions (with batch norm after them it keeps the
-# effective step large), label smoothing 0.2, flips and 2-pixel shifts, warmup then cosine
-# decay to 0, bfloat16 compute where the hardware has it. Its epochs are the shipped fast
-# model's (README's model table has what it reached).
-FAST_RECIPE = TrainConfig(model="fast", epochs=30, batch_size=256, optimizer="nesterov",
+# Our first CPU recipe (airbench-style, Keras' optimizer): the whitened fast net started as
+# the identity, Nesterov, strong decoupled weight decay on the convolutions, label smoothing
+# 0.2, flips and 2-pixel shifts, warmup then cosine decay to 0, bfloat16 where native. The
+# fast nets' quick demos (fast-small, minute) and the earlier fast model (fast-cosine).
+CPU_RECIPE = TrainConfig(model="fast", epochs=30, batch_size=256, optimizer="nesterov",
                          learning_rate=0.2, schedule="warmup-cosine", weight_decay=2e-2,
                          label_smoothing=0.2, augment=True, warmup_epochs=0.5, ema=False,
                          precision="auto")
+
+# airbench94's recipe, field for field (README's "Recipe" table has what each part gave).
+# Its hyperparameters are for a summed loss: lr 11.5 and decay 0.0153 "per 1024 examples",
+# divided by 1 + 1/(1 - momentum). Keras averages the loss over the batch of 1024, so the
+# same steps take learning_rate = 11.5 / (1 + 1 / 0.15) = 1.5 and an L2 coefficient of
+# 0.0153 / 11.5. Warmup over 23% of its 9.9 epochs; 10 epochs here.
+AIRBENCH_LEARNING_RATE = 11.5 / (1 + 1 / (1 - 0.85))
+FAST_RECIPE = TrainConfig(model="fast", epochs=10, batch_size=1024, optimizer="nesterov-l2",
+                          learning_rate=AIRBENCH_LEARNING_RATE, momentum=0.85,
+                          schedule="piecewise-linear", warmup_epochs=2.3,
+                          weight_decay=0.0153 / 11.5, label_smoothing=0.2, augment=True,
+                          flip="alternating", bias_lr_scale=64.0, batchnorm_scale=False,
+                          whitening_bias_epochs=3, lookahead=True, whitening="standardised",
+                          precision="auto")
 
 #: name -> (what the preset is for, its config). Defined together so neither can lack the other.
 _PRESETS_AND_PURPOSES = {
@@ -165,16 +214,17 @@ _PRESETS_AND_PURPOSES = {
     "seed-notebook": ("the seed notebook's recipe",
                       TrainConfig(model="seed", epochs=25, batch_size=32, optimizer="sgd",
                                   learning_rate=0.01, schedule="time-decay", momentum=0.9)),
-    "fast": ("the shipped fast model's recipe", FAST_RECIPE),
+    "fast": ("airbench94's recipe: the shipped fast model", FAST_RECIPE),
+    "fast-cosine": ("our first fast recipe: warmup and cosine, 30 epochs", CPU_RECIPE),
     # The same recipe on the quarter-width net with airbench's alternating flips: the recipe
     # of the time-to-accuracy and 5-minute benchmarks (bench/bench_training.py).
     "fast-small": ("the fast recipe at a quarter of the width, about 80% test accuracy",
-                   dataclasses.replace(FAST_RECIPE, model="fast-small", epochs=3,
+                   dataclasses.replace(CPU_RECIPE, model="fast-small", epochs=3,
                                        flip="alternating")),
     # The Train page's default: fast-small for two epochs, so a class sees the curves climb
     # well past chance within about a minute (demo's tiny net looks like failure there).
     "minute": ("fast-small for two epochs: watch a network learn in about a minute",
-               dataclasses.replace(FAST_RECIPE, model="fast-small", epochs=2,
+               dataclasses.replace(CPU_RECIPE, model="fast-small", epochs=2,
                                    flip="alternating")),
     # The seed architecture with our recipe instead of the notebook's: bfloat16 where native,
     # batch 64, Nesterov with warmup and cosine decay, flip+translate: the shipped seed model.
@@ -203,7 +253,8 @@ def preset(name, **overrides):
 
 #: Minutes one epoch of a preset takes on the full training set on the reference machine
 #: (2 CPU cores; README's benchmarks), where measured: the Train page's time estimates.
-EPOCH_MINUTES = {"seed-notebook": 2.8, "fast": 2.5, "fast-small": 0.6, "minute": 0.55}
+EPOCH_MINUTES = {"seed-notebook": 2.8, "fast": 2.5, "fast-cosine": 2.5, "fast-small": 0.6,
+                 "minute": 0.55}
 #: The recipe the Train page starts on (a link's ``?preset=`` chooses another).
 DEFAULT_PRESET = "minute"
 

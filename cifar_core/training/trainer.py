@@ -13,7 +13,13 @@ import numpy as np
 from cifar_core import backend
 from cifar_core.backend import keras, tf
 from cifar_core.models import architectures, design, designed, fast_init
-from cifar_core.training import checkpointing, input_pipeline, train_config
+from cifar_core.training import (
+    airbench_sgd,
+    checkpointing,
+    input_pipeline,
+    schedules,
+    train_config,
+)
 
 
 def effective_precision(config):
@@ -47,68 +53,10 @@ class StopOnEvent(keras.callbacks.Callback):
     on_epoch_end = on_train_batch_end
 
 
-#: "Train N more epochs" of a warmup-cosine run: the new epochs decay along a fresh cosine
-#: from this share of the peak learning rate down to 0, without a second warmup. The first
-#: cosine ended at 0, so the run moves again, yet a quarter of the peak does not undo what it
-#: learned (a damped warm restart, as SGDR's restarts at a lower rate).
-MORE_EPOCHS_PEAK = 0.25
-
-
-class SegmentedSchedule(keras.optimizers.schedules.LearningRateSchedule):
-    """``first`` until step ``later[0][0]``, then each later (start step, schedule) from its
-    start, counting its own steps from 0. Built from the config and the run's segments on
-    every start, never saved: saved models leave the optimizer out (``saving.save_model``).
-    """
-
-    def __init__(self, first, later):
-        self.first, self.later = first, tuple(later)
-
-    def __call__(self, step):
-        step = tf.cast(step, tf.float32)
-        rate = tf.cast(self.first(step), tf.float32)
-        for start, schedule in self.later:
-            local = tf.maximum(step - float(start), 0.0)
-            rate = tf.where(step >= float(start), tf.cast(schedule(local), tf.float32), rate)
-        return rate
-
-    def get_config(self):
-        serialize = keras.optimizers.schedules.serialize
-        return {"first": serialize(self.first),
-                "later": [[start, serialize(schedule)] for start, schedule in self.later]}
-
-
-def _schedule(config, steps_per_epoch, segments=()):
-    """The learning rate by step. ``segments``: the epochs at which "train more" segments
-    begin (the first one is the run's original number of epochs); "constant" and
-    "time-decay" simply go on (time decay keeps its original rate of decay), "warmup-cosine"
-    adds a fresh cosine from ``MORE_EPOCHS_PEAK`` x the peak for each segment."""
-    rate = float(config.learning_rate)
-    bounds = [*segments, config.epochs]
-    if any(not low < high for low, high in zip([0, *bounds], bounds)):
-        raise ValueError(f"segments {list(segments)} must rise from 1 to below the "
-                         f"{config.epochs} epochs")
-    epochs = bounds[0]  # the original schedule's length
-    if config.schedule == "constant":
-        return rate
-    if config.schedule == "time-decay":
-        # Keras 2's SGD(decay=lr/epochs): lr / (1 + decay * iterations).
-        return keras.optimizers.schedules.InverseTimeDecay(rate, decay_steps=1,
-                                                           decay_rate=rate / epochs)
-    total = max(1, steps_per_epoch * epochs)
-    warmup = min(total - 1, int(round(config.warmup_epochs * steps_per_epoch)))
-    first = keras.optimizers.schedules.CosineDecay(
-        0.0 if warmup else rate, decay_steps=total - warmup, alpha=0.0,
-        warmup_target=rate if warmup else None, warmup_steps=warmup)
-    if not segments:
-        return first
-    later = [(low * steps_per_epoch, keras.optimizers.schedules.CosineDecay(
-        rate * MORE_EPOCHS_PEAK, decay_steps=max(1, (high - low) * steps_per_epoch), alpha=0.0))
-        for low, high in zip(bounds, bounds[1:])]
-    return SegmentedSchedule(first, later)
-
-
-def _optimizer(config, steps_per_epoch, segments=()):
-    rate = _schedule(config, steps_per_epoch, segments)
+def _optimizer(config, model, steps_per_epoch, segments=()):
+    rate = schedules.learning_rate_schedule(config, steps_per_epoch, segments)
+    if config.optimizer == "nesterov-l2":
+        return _airbench_optimizer(config, model, rate, steps_per_epoch)
     decay = config.weight_decay or None
     if config.optimizer == "adam":
         optimizer = keras.optimizers.Adam(rate, weight_decay=decay, use_ema=config.ema)
@@ -120,6 +68,33 @@ def _optimizer(config, steps_per_epoch, segments=()):
     # normalisation (measured with the fast net: decay on convolutions only learns faster).
     optimizer.exclude_from_weight_decay(var_names=["gamma", "beta"])
     return optimizer
+
+
+def _airbench_optimizer(config, model, rate, steps_per_epoch):
+    """``airbench_sgd.AirbenchSGD`` with the config's airbench fields mapped onto variables:
+    faster batch-norm shifts, frozen batch-norm scales, the whitening kernel frozen and its
+    bias frozen after ``whitening_bias_epochs``."""
+    scales, frozen_from = {}, {}
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            if layer.center and config.bias_lr_scale != 1:
+                scales[layer.beta.path] = config.bias_lr_scale
+            if layer.scale and not config.batchnorm_scale:
+                frozen_from[layer.gamma.path] = 0
+    if _trains_whitening_bias(config):
+        whitening = model.get_layer("conv1")
+        frozen_from[whitening.kernel.path] = 0
+        frozen_from[whitening.bias.path] = config.whitening_bias_epochs * steps_per_epoch
+    averaged = list(model.non_trainable_weights) if config.lookahead else []
+    return airbench_sgd.AirbenchSGD(
+        rate, momentum=config.momentum, l2=config.weight_decay, scales=scales,
+        frozen_from=frozen_from,
+        lookahead_every=airbench_sgd.LOOKAHEAD_EVERY if config.lookahead else 0,
+        total_steps=max(1, steps_per_epoch * config.epochs), averaged=averaged)
+
+
+def _trains_whitening_bias(config):
+    return config.model in architectures.WHITENED and config.whitening_bias_epochs > 0
 
 
 def training_subset(config, data):
@@ -148,10 +123,12 @@ def build_for(config, images, segments=()):
         model = architectures.build_model(config.model, seed=config.seed,
                                           precision=effective_precision(config))
     if config.model in architectures.WHITENED:
-        fast_init.init_whitening(model, images)
+        fast_init.init_whitening(model, images, standardised=config.whitening == "standardised")
         fast_init.init_identity(model)
+        # Its optimizer trains the bias alone, and only for the first epochs.
+        model.get_layer("conv1").trainable = _trains_whitening_bias(config)
     steps_per_epoch = input_pipeline.batches_per_epoch(len(images), config.batch_size)
-    model.compile(optimizer=_optimizer(config, steps_per_epoch, segments),
+    model.compile(optimizer=_optimizer(config, model, steps_per_epoch, segments),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
                   metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
     return model
@@ -189,6 +166,8 @@ def train(config, data, callbacks=(), *, checkpoint=None, segments=()):
                                                                          config.batch_size),
                         validation_data=validation_data,
                         callbacks=list(callbacks), shuffle=False, verbose=0)  # tf.data shuffles
+    if config.model in architectures.WHITENED:  # fixed from here on, as a saved fast net is
+        model.get_layer("conv1").trainable = False
     return TrainResult(model, dict(history.history))
 
 

@@ -54,12 +54,12 @@ def test_the_recipes_are_chosen_by_augmentation_and_kept_in_the_url(app):
     assert not app.exception
     assert headers(app).index(HEADER) == headers(app).index("Images per class") - 1
     recipe = app.radio(key="augment")
-    assert recipe.options == ["fast, seed-fast: random flips and shifts",
-                              "fast-small, minute: alternating flips and shifts",
+    assert recipe.options == ["fast-cosine, seed-fast: random flips and shifts",
+                              "fast, fast-small, minute: alternating flips and shifts",
                               "seed-notebook, demo: no augmentation"]
     assert app.query_params["augment"] == "random"
-    assert any("the fast and seed-fast recipes, each training image is mirrored" in caption.value
-               for caption in app.caption)
+    assert any("the fast-cosine and seed-fast recipes, each training image is mirrored"
+               in caption.value for caption in app.caption)
     assert not augmentation_pictures(app)  # nothing drawn before the button
     recipe.set_value("none").run()
     assert app.query_params["augment"] == "none"

@@ -32,6 +32,11 @@ def test_usage_errors_exit_2_with_one_line(argv, words, capsys):
     (["train", "--preset", "demo", "--learning-rate", "-1"], 2, "learning_rate"),
     (["train", "--preset", "demo", "--save", "model.h5"], 2, "--save"),
     (["evaluate", "missing.keras"], 1, "no model file"),
+    # airbench's fields need its optimizer: the reason names the field and the optimizer.
+    (["train", "--preset", "fast", "--optimizer", "adam"], 2, "only the 'nesterov-l2'"),
+    (["train", "--preset", "demo", "--lookahead"], 2, "lookahead"),
+    (["train", "--preset", "fast", "--whitening-bias-epochs", "-1"], 2,
+     "whitening_bias_epochs"),
 ])
 def test_bad_values_exit_nonzero_with_one_line(argv, code, words, capsys):
     assert cli.main(argv) == code

@@ -18,6 +18,22 @@ def test_whitening_decorrelates_patches():
     np.testing.assert_allclose(covariance, np.eye(12), atol=0.1)
 
 
+def test_standardised_whitening_takes_0_1_pixels_and_whitens_standardised_patches():
+    images = np.random.default_rng(2).integers(0, 256, (200, 32, 32, 3), dtype=np.uint8)
+    model = architectures.build_model("fast", seed=0)
+    fast_init.init_whitening(model, images, standardised=True, epsilon=0.0)
+    extractor = keras.Model(model.input, model.get_layer("conv1").output)
+    outputs = np.asarray(extractor(images.astype("float32")))  # (200, 31, 31, 24)
+    half = outputs[..., :12].reshape(-1, 12)
+    # Second moments about 0 (airbench's), of standardised pixels: the identity.
+    np.testing.assert_allclose(half.T @ half / len(half), np.eye(12), atol=2e-3)
+    np.testing.assert_allclose(outputs[..., 12:], -outputs[..., :12], atol=1e-4)
+    plain = architectures.build_model("fast", seed=0)
+    fast_init.init_whitening(plain, images)
+    assert not np.allclose(plain.get_layer("conv1").kernel.numpy(),
+                           model.get_layer("conv1").kernel.numpy())
+
+
 def test_identity_start_passes_each_input_channel_through():
     model = architectures.build_model("fast-small", seed=0)
     fast_init.init_identity(model)

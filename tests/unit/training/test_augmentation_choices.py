@@ -18,9 +18,9 @@ def test_every_preset_falls_under_the_choice_its_config_says():
 def test_the_shipped_presets_give_three_choices_in_order_with_their_words():
     choices = augmentation_choices.augmentation_choices()
     assert list(choices) == ["random", "alternating", "none"]
-    assert choices["random"].presets == ("fast", "seed-fast")
-    assert choices["random"].label == "fast, seed-fast: random flips and shifts"
-    assert choices["random"].recipes == "the fast and seed-fast recipes"
+    assert choices["random"].presets == ("fast-cosine", "seed-fast")
+    assert choices["random"].label == "fast-cosine, seed-fast: random flips and shifts"
+    assert choices["random"].recipes == "the fast-cosine and seed-fast recipes"
     assert "at random" in choices["random"].description
     assert "every other epoch" in choices["alternating"].description
     assert "up to 2 pixels" in choices["alternating"].description

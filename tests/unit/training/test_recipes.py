@@ -54,3 +54,14 @@ def test_the_students_name_is_a_form_field_that_names_no_recipe():
     assert recipes.recipe_of(config.to_dict()) == "minute"  # a name changes no recipe
     _, errors = recipes.config_from_form("minute", fields | {"student": "A\u200bna"})
     assert "invisible" in errors["student"]
+
+
+def test_another_optimizer_on_the_fast_form_drops_airbenchs_fields():
+    fields = recipes.form_values("fast")
+    config, errors = recipes.config_from_form("fast", {**fields, "optimizer": "adam"})
+    assert errors == {} and config.optimizer == "adam"
+    assert {name: getattr(config, name) for name in train_config.AIRBENCH_FIELDS} == \
+        train_config.AIRBENCH_FIELDS
+    assert config.whitening == "standardised"  # not the optimizer's: kept
+    same, errors = recipes.config_from_form("fast", fields)
+    assert errors == {} and same == train_config.PRESETS["fast"]

@@ -16,8 +16,8 @@ from cifar_core.training import (
     jobs,
     recording,
     runs,
+    schedules,
     train_config,
-    trainer,
 )
 from tests.unit.training.doubles import PauseAtBatch
 
@@ -128,7 +128,7 @@ def test_train_more_extends_the_run_with_a_fresh_cosine(tiny_data, tmp_path, uni
     assert [row["epoch"] for row in history] == [1.0, 2.0, 3.0, 4.0]
     assert history[1]["learning_rate"] == pytest.approx(0.0, abs=1e-7)  # the first cosine's end
     # Half-way down the new cosine from a quarter of the peak: 0.05 * 0.25 * 0.5.
-    assert history[2]["learning_rate"] == pytest.approx(0.05 * trainer.MORE_EPOCHS_PEAK / 2)
+    assert history[2]["learning_rate"] == pytest.approx(0.05 * schedules.MORE_EPOCHS_PEAK / 2)
     assert history[3]["learning_rate"] == pytest.approx(0.0, abs=1e-7)
     assert longer.filter_epochs() == [0, 1, 2, 3, 4]
     assert saving.load_model(longer.model_path).name == "tiny"
@@ -143,19 +143,20 @@ def test_train_more_extends_the_run_with_a_fresh_cosine(tiny_data, tmp_path, uni
 def test_segments_continue_the_schedule_they_extend():
     steps = 10
     cosine = dataclasses.replace(CONFIG, epochs=4)
-    first = trainer._schedule(CONFIG, steps)
-    extended = trainer._schedule(cosine, steps, segments=(2,))
+    first = schedules.learning_rate_schedule(CONFIG, steps)
+    extended = schedules.learning_rate_schedule(cosine, steps, segments=(2,))
     for step in (0, 3, 5, 12, 19):  # the original schedule, untouched
         assert float(extended(step)) == pytest.approx(float(first(step)))
-    assert float(extended(20)) == pytest.approx(0.05 * trainer.MORE_EPOCHS_PEAK)
+    assert float(extended(20)) == pytest.approx(0.05 * schedules.MORE_EPOCHS_PEAK)
     assert float(extended(40)) == pytest.approx(0.0, abs=1e-7)
     decay = dataclasses.replace(CONFIG, schedule="time-decay")
-    longer_decay = trainer._schedule(dataclasses.replace(decay, epochs=4), steps, segments=(2,))
-    assert float(longer_decay(30)) == pytest.approx(float(trainer._schedule(decay, steps)(30)))
+    schedule = schedules.learning_rate_schedule
+    longer_decay = schedule(dataclasses.replace(decay, epochs=4), steps, segments=(2,))
+    assert float(longer_decay(30)) == pytest.approx(float(schedule(decay, steps)(30)))
     constant = dataclasses.replace(CONFIG, schedule="constant", epochs=4)
-    assert trainer._schedule(constant, steps, segments=(2,)) == 0.05
+    assert schedules.learning_rate_schedule(constant, steps, segments=(2,)) == 0.05
     with pytest.raises(ValueError, match="segments"):
-        trainer._schedule(cosine, steps, segments=(4,))
+        schedules.learning_rate_schedule(cosine, steps, segments=(4,))
 
 
 def test_a_pipeline_started_at_epoch_k_gives_the_batches_of_epoch_k():
@@ -268,3 +269,21 @@ def test_the_command_line_trains_more_and_refuses_what_cannot_continue(tiny_arch
     assert "epoch 2/2" in captured.err
     after = runs.read_run(record.path)
     assert after.state == "finished" and [row["epoch"] for row in after.history()] == [1.0, 2.0]
+
+
+def test_airbench_recipe_resumes_bit_for_bit_with_its_lookahead_and_frozen_bias(
+        tiny_data, tmp_path):
+    """The slow weights and the step that freezes the whitening bias live in the optimizer's
+    state: a resumed run must pick both up, or its weights would drift."""
+    config = train_config.preset("fast", model="fast-small", epochs=2, batch_size=20,
+                                 train_size=200, validation_size=20, seed=3,
+                                 whitening_bias_epochs=1)
+    whole, _ = recording.train_run(config, tiny_data, runs_directory=tmp_path / "whole")
+    record = stopped_run(tiny_data, tmp_path / "stopped", epoch=0, config=config)
+    assert record.state == "stopped"
+    recording.train_run(None, tiny_data, runs_directory=tmp_path / "stopped",
+                        resume={"run": record.id, "more_epochs": 0})
+    resumed = runs.read_run(record.path)
+    assert resumed.state == "finished"
+    for mine, theirs in zip(weights(resumed.path), weights(whole.path)):
+        np.testing.assert_array_equal(mine, theirs)

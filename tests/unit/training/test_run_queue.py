@@ -95,7 +95,8 @@ def test_a_missing_folder_is_an_empty_queue(tmp_path):
     (train_config.preset("minute", train_size=10_000), 50_000, 2 * 0.6 * 12),
     (MINUTE, 5_000, 2 * 0.55 * 6),  # a smaller dataset, all of it
     (train_config.preset("minute", epochs=4, learning_rate=0.1), 50_000, 4 * 0.6 * 60),
-    (train_config.preset("fast", student="Bo", sweep="s"), 50_000, 30 * 2.5 * 60),
+    (train_config.preset("fast", student="Bo", sweep="s"), 50_000,
+     train_config.PRESETS["fast"].epochs * train_config.EPOCH_MINUTES["fast"] * 60),
     (train_config.preset("minute", model="seed"), 50_000, None),  # another network
     (train_config.preset("demo"), 50_000, None),  # never timed
     (train_config.TrainConfig(model="tiny"), 50_000, None),  # custom

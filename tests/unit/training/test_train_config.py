@@ -13,7 +13,8 @@ from cifar_core.training import recipes, train_config
     ("learning_rate", -1.0), ("learning_rate", float("nan")), ("schedule", "step"),
     ("weight_decay", -0.1), ("label_smoothing", 1.0), ("augment", "yes"), ("train_size", 0),
     ("validation_size", -1), ("seed", -1), ("momentum", 1.5), ("warmup_epochs", -1.0),
-    ("ema", 1), ("precision", "float16"), ("flip", "vertical"),
+    ("ema", 1), ("precision", "float16"), ("flip", "vertical"), ("whitening", "zca"),
+    ("whitening_bias_epochs", -1), ("lookahead", "on"), ("batchnorm_scale", 0),
 ])
 def test_bad_config_field_raises_value_error_naming_it(field, value):
     with pytest.raises(ValueError, match=rf"TrainConfig\.{field} "):
@@ -68,3 +69,29 @@ def test_labels_round_trip_and_keep_the_recipe():
     assert train_config.TrainConfig.from_dict(config.to_dict()) == config
     assert recipes.recipe_of(config.to_dict()) == "demo"
     assert recipes.recipe_of(dataclasses.replace(config, epochs=9).to_dict()) == "demo (changed)"
+
+
+@pytest.mark.parametrize("field, value", [("bias_lr_scale", 64.0), ("batchnorm_scale", False),
+                                          ("whitening_bias_epochs", 3), ("lookahead", True)])
+def test_airbench_fields_belong_to_its_optimizer(field, value):
+    with pytest.raises(ValueError, match=rf"TrainConfig\.{field} .*only the 'nesterov-l2'"):
+        train_config.TrainConfig(optimizer="nesterov", **{field: value})
+    config = train_config.TrainConfig(optimizer="nesterov-l2", **{field: value})
+    assert getattr(config, field) == value
+
+
+def test_the_fast_preset_is_airbench94s_recipe():
+    fast = train_config.PRESETS["fast"]
+    assert (fast.batch_size, fast.momentum, fast.label_smoothing, fast.flip) == (
+        1024, 0.85, 0.2, "alternating")
+    # airbench's summed-loss rate 11.5 / (1 + 1 / (1 - 0.85)) per 1024 images, averaged here.
+    assert fast.learning_rate == pytest.approx(1.5)
+    assert fast.learning_rate * fast.weight_decay == pytest.approx(0.0153 / 7.6667, rel=1e-4)
+    assert fast.schedule == "piecewise-linear"
+    assert fast.warmup_epochs / fast.epochs == pytest.approx(0.23)
+    assert fast.epochs <= 10 and fast.lookahead and not fast.batchnorm_scale
+    assert (fast.bias_lr_scale, fast.whitening_bias_epochs, fast.whitening) == (
+        64.0, 3, "standardised")
+    # The demos keep the first CPU recipe, which stays available by name.
+    assert train_config.PRESETS["fast-small"].optimizer == "nesterov"
+    assert train_config.PRESETS["fast-cosine"] == train_config.CPU_RECIPE

@@ -6,18 +6,50 @@ import numpy as np
 import pytest
 
 from cifar_core.backend import keras
-from cifar_core.models import architectures, saving
-from cifar_core.training import train_config, trainer
+from cifar_core.models import saving
+from cifar_core.training import schedules, train_config, trainer
 from tests.unit.training.doubles import random_dataset
 
 
 def test_time_decay_matches_keras2_formula():
     config = train_config.preset("seed-notebook", epochs=25)
-    schedule = trainer._schedule(config, steps_per_epoch=100)
+    schedule = schedules.learning_rate_schedule(config, steps_per_epoch=100)
     assert float(schedule(1000)) == pytest.approx(0.01 / (1 + 0.01 / 25 * 1000))
 
 
-@pytest.mark.parametrize("architecture", architectures.WHITENED)
+def test_piecewise_linear_rises_from_a_fifth_of_the_peak_then_falls_to_7_percent():
+    config = train_config.preset("fast", epochs=10, warmup_epochs=2.5)
+    schedule = schedules.learning_rate_schedule(config, steps_per_epoch=10)  # 100 steps
+    peak = config.learning_rate
+    assert [float(schedule(step)) / peak for step in (0, 25, 100, 150)] == pytest.approx(
+        [0.2, 1.0, 0.07, 0.07], rel=1e-5)
+    assert float(schedule(10)) / peak == pytest.approx(0.2 + 0.8 * 10 / 25, rel=1e-5)
+    assert float(schedule(60)) / peak == pytest.approx(1 - 0.93 * 35 / 75, rel=1e-5)
+    with pytest.raises(ValueError, match="warmup_steps"):
+        schedules.PiecewiseLinear(1.0, warmup_steps=5, total_steps=5)
+
+
+def test_airbench_recipe_trains_shifts_faster_and_freezes_scales_and_whitening():
+    data = random_dataset(128, 16)
+    config = train_config.preset("fast", model="fast-small", epochs=2, batch_size=32,
+                                 whitening_bias_epochs=1, validation_size=16)
+    model = trainer.build_for(config, data.x_train)
+    optimizer = model.optimizer
+    assert optimizer.scales == {f"batchnorm{index}/beta": 64.0 for index in range(1, 7)}
+    assert optimizer.frozen_from == {**{f"batchnorm{index}/gamma": 0 for index in range(1, 7)},
+                                     "conv1/kernel": 0, "conv1/bias": 4}  # 4 batches an epoch
+    assert optimizer.lookahead_every == 5 and optimizer.total_steps == 8
+    kernel = model.get_layer("conv1").kernel.numpy()
+    bias = model.get_layer("conv1").bias.numpy()
+    result = trainer.train(config, data)
+    trained = result.model
+    np.testing.assert_array_equal(trained.get_layer("conv1").kernel.numpy(), kernel)
+    assert not np.allclose(trained.get_layer("conv1").bias.numpy(), bias)  # trained in epoch 1
+    assert not trained.get_layer("conv1").trainable  # fixed again, as a saved fast net is
+    np.testing.assert_array_equal(trained.get_layer("batchnorm3").gamma.numpy(), 1.0)
+
+
+@pytest.mark.parametrize("architecture", ["fast-cosine", "fast-small"])
 def test_fast_nets_start_as_identity_and_decay_only_conv_and_dense_weights(architecture):
     config = train_config.preset(architecture, epochs=1)
     model = trainer.build_for(config, random_dataset(100).x_train)

@@ -1,0 +1,123 @@
+"""SGD as airbench94 runs it, for Keras: PyTorch's Nesterov SGD with weight decay in the
+gradient, per-variable learning rates and freezing, and Lookahead-style weight averaging.
+
+Keras' own SGD differs in ways that matter for airbench's recipe: it keeps a velocity
+already scaled by the learning rate and decays weights outside the momentum, applies one
+learning rate to every variable and cannot freeze a variable part-way through a run. This
+optimizer does what ``torch.optim.SGD(momentum, nesterov=True, weight_decay=l2)`` does with
+airbench's parameter groups, step for step (``tests`` hold a NumPy transcription); ``l2``
+is not Keras' ``weight_decay``, which the base class would apply outside the momentum:
+
+    g = gradient + l2 / scale * w      (L2 weight decay, through the momentum)
+    buffer = momentum * buffer + g
+    w = w - learning_rate * scale * (g + momentum * buffer)
+
+``scales`` maps a variable's path to its learning-rate multiplier (airbench: 64 for batch
+norm's biases, whose decay per step so stays that of the other weights); ``frozen_from``
+maps a path to the step from which it no longer changes (its momentum kept, as PyTorch
+does for a parameter whose ``requires_grad`` is turned off): batch norm's scale from step
+0, the whitening layer's bias after its first epochs.
+
+With ``lookahead_every`` (airbench: 5), every that many steps a slow copy of the weights
+(and of the batch-norm statistics passed as ``averaged``) moves towards the fast ones by
+``1 - decay``, ``decay = 0.95**5 * (step / total_steps)**3``, and the fast weights jump back
+to it; at ``total_steps`` the weights become the slow copy. The slow copies are optimizer
+variables, so checkpoints keep them and a resumed run goes on bit for bit.
+"""
+
+from cifar_core.backend import keras
+
+ops = keras.ops
+
+#: airbench94's Lookahead: how often, and the largest pull back to the slow weights.
+LOOKAHEAD_EVERY = 5
+LOOKAHEAD_DECAY = 0.95 ** 5
+
+
+class AirbenchSGD(keras.optimizers.Optimizer):
+    """Nesterov SGD with L2 weight decay, per-variable rates and freezing, and Lookahead."""
+
+    def __init__(self, learning_rate, *, momentum, l2=0.0, scales=None,
+                 frozen_from=None, lookahead_every=0, total_steps=1, averaged=(),
+                 name="airbench_sgd", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        if l2 < 0:
+            raise ValueError(f"l2 must be >= 0, got {l2!r}")
+        if isinstance(lookahead_every, bool) or not isinstance(lookahead_every, int) \
+                or lookahead_every < 0:
+            raise ValueError(f"lookahead_every must be an integer >= 0, got {lookahead_every!r}")
+        if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
+            raise ValueError(f"total_steps must be an integer >= 1, got {total_steps!r}")
+        scales = dict(scales or {})
+        for path, scale in scales.items():
+            if not scale > 0:
+                raise ValueError(f"the learning-rate scale of {path!r} must be > 0, got {scale!r}")
+        self.momentum, self.l2 = float(momentum), float(l2)
+        self.scales, self.frozen_from = scales, dict(frozen_from or {})
+        self.lookahead_every, self.total_steps = lookahead_every, total_steps
+        self.averaged = [variable for variable in averaged
+                         if "float" in str(variable.dtype)]  # not seed states or counters
+
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        # update_step gets the backend's variable, which has no path: look it up by index.
+        self.paths = [variable.path for variable in variables]
+        self.buffers = self.add_optimizer_variables(variables, "momentum")
+        self.slow = []
+        if self.lookahead_every:  # The slow copies start as the weights do.
+            # An initializer, not an assign: fit may build this where assigns do not stick.
+            self.slow = [self.add_variable_from_reference(
+                weight, name="slow", initializer=lambda shape, dtype, weight=weight:
+                ops.cast(weight.value, dtype)) for weight in list(variables) + self.averaged]
+
+    def update_step(self, gradient, variable, learning_rate):
+        index = self._get_variable_index(variable)
+        path = self.paths[index]
+        scale = self.scales.get(path, 1.0)
+        rate = ops.cast(learning_rate, variable.dtype) * scale
+        gradient = ops.cast(gradient, variable.dtype)
+        if self.l2:
+            gradient = gradient + (self.l2 / scale) * variable
+        buffer = self.buffers[index]
+        new_buffer = self.momentum * buffer + gradient
+        new_variable = variable - rate * (gradient + self.momentum * new_buffer)
+        if path in self.frozen_from:
+            moving = ops.less(self.iterations, self.frozen_from[path])
+            new_buffer = ops.where(moving, new_buffer, buffer)
+            new_variable = ops.where(moving, new_variable, variable)
+        self.assign(buffer, new_buffer)
+        self.assign(variable, new_variable)
+
+    def apply(self, grads, trainable_variables=None):
+        result = super().apply(grads, trainable_variables)  # counts the step
+        if self.lookahead_every:
+            self._lookahead()
+        return result
+
+    def _lookahead(self):
+        step = ops.cast(self.iterations, "float32")
+        progress = ops.minimum(step / float(self.total_steps), 1.0)
+        decay = LOOKAHEAD_DECAY * progress ** 3
+        due = ops.equal(ops.mod(self.iterations, self.lookahead_every), 0)
+        last = ops.equal(self.iterations, self.total_steps)
+        fast = self._trainable_variables + self.averaged
+        assert len(fast) == len(self.slow), "slow copies out of step with the weights"
+        for variable, slow in zip(fast, self.slow):
+            pulled = slow + (1.0 - decay) * (ops.cast(variable, "float32") - slow)
+            new_slow = ops.where(due, pulled, slow)
+            self.assign(slow, new_slow)
+            # At the last step the weights become the slow copy (airbench's decay=1.0 pull).
+            self.assign(variable, ops.where(ops.logical_or(due, last),
+                                            ops.cast(new_slow, variable.dtype), variable))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"momentum": self.momentum, "l2": self.l2,
+                       "scales": self.scales, "frozen_from": self.frozen_from,
+                       "lookahead_every": self.lookahead_every,
+                       "total_steps": self.total_steps})
+        return config

@@ -1,0 +1,107 @@
+"""AirbenchSGD against a NumPy transcription of PyTorch's SGD(nesterov, weight_decay) with
+airbench94's parameter groups, freezing and Lookahead."""
+
+import numpy as np
+import pytest
+
+from cifar_core.backend import keras
+from cifar_core.training import airbench_sgd
+
+MOMENTUM, L2, RATE = 0.85, 0.01, 0.1
+
+
+def variables():
+    return (keras.Variable(np.array([1.0, -2.0, 0.5], "float32"), name="weights"),
+            keras.Variable(np.array([0.3, 0.1], "float32"), name="shift"))
+
+
+def gradients(step):
+    """A fixed, step-dependent gradient for each variable."""
+    return [np.array([0.2, -0.1, 0.4], "float32") * (1 + step % 3),
+            np.array([-0.05, 0.07], "float32") * (step + 1)]
+
+
+def torch_sgd(weights, step_grads, scales, frozen_from, steps, lookahead=None, total=None):
+    """PyTorch's SGD step for step: decay into the gradient, Nesterov, per-group rates;
+    a frozen parameter keeps its value and momentum; Lookahead as airbench94's."""
+    weights = [np.array(weight, "float64") for weight in weights]
+    buffers = [np.zeros_like(weight) for weight in weights]
+    slow = [weight.copy() for weight in weights]
+    for step in range(steps):
+        for index, gradient in enumerate(step_grads(step)):
+            if step >= frozen_from.get(index, steps + 1):
+                continue
+            scale = scales.get(index, 1.0)
+            gradient = gradient + L2 / scale * weights[index]
+            buffers[index] = MOMENTUM * buffers[index] + gradient
+            weights[index] = weights[index] - RATE * scale * (gradient + MOMENTUM * buffers[index])
+        done = step + 1
+        if lookahead and done % lookahead == 0:
+            decay = 0.95 ** 5 * (done / total) ** 3
+            for index, weight in enumerate(weights):
+                slow[index] += (1 - decay) * (weight - slow[index])
+                weights[index] = slow[index].copy()
+        if lookahead and done == total:
+            weights = [copy.copy() for copy in slow]
+    return weights
+
+
+def run(optimizer, steps):
+    weights = variables()
+    for step in range(steps):
+        optimizer.apply([keras.ops.convert_to_tensor(gradient) for gradient in gradients(step)],
+                        list(weights))
+    return [keras.ops.convert_to_numpy(weight) for weight in weights]
+
+
+def test_nesterov_with_l2_and_a_faster_shift_match_pytorch():
+    optimizer = airbench_sgd.AirbenchSGD(RATE, momentum=MOMENTUM, l2=L2, scales={"shift": 64.0})
+    expected = torch_sgd([w.numpy() for w in variables()], gradients, {1: 64.0}, {}, 7)
+    for mine, theirs in zip(run(optimizer, 7), expected):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_a_variable_frozen_from_a_step_keeps_its_value_from_there():
+    optimizer = airbench_sgd.AirbenchSGD(RATE, momentum=MOMENTUM, l2=L2,
+                                         frozen_from={"weights": 0, "shift": 3})
+    weights, shift = run(optimizer, 6)
+    np.testing.assert_array_equal(weights, [1.0, -2.0, 0.5])  # frozen from the start
+    after_three = torch_sgd([w.numpy() for w in variables()], gradients, {}, {}, 3)[1]
+    np.testing.assert_allclose(shift, after_three, rtol=1e-5)  # moved in steps 0-2 only
+
+
+def test_lookahead_pulls_back_to_the_slow_weights_and_ends_on_them():
+    optimizer = airbench_sgd.AirbenchSGD(RATE, momentum=MOMENTUM, l2=L2, lookahead_every=2,
+                                         total_steps=5)
+    expected = torch_sgd([w.numpy() for w in variables()], gradients, {}, {}, 5,
+                         lookahead=2, total=5)
+    plain = torch_sgd([w.numpy() for w in variables()], gradients, {}, {}, 5)
+    mine = run(optimizer, 5)
+    for value, theirs in zip(mine, expected):
+        np.testing.assert_allclose(value, theirs, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(mine[0], plain[0])  # the averaging changed the outcome
+
+
+def test_lookahead_averages_the_extra_variables_it_is_given():
+    statistic = keras.Variable(np.array([2.0], "float32"), name="moving_mean",
+                               trainable=False)
+    optimizer = airbench_sgd.AirbenchSGD(RATE, momentum=MOMENTUM, lookahead_every=1,
+                                         total_steps=100, averaged=[statistic])
+    weights = variables()
+    optimizer.apply([keras.ops.convert_to_tensor(g) for g in gradients(0)], list(weights))
+    statistic.assign([4.0])  # as batch norm would move it during the next step
+    optimizer.apply([keras.ops.convert_to_tensor(g) for g in gradients(1)], list(weights))
+    decay = 0.95 ** 5 * (2 / 100) ** 3
+    assert float(statistic.numpy()[0]) == pytest.approx(2.0 + (1 - decay) * 2.0, rel=1e-6)
+    # Checkpoints keep the slow copies: they are the optimizer's variables.
+    assert sum(variable.path.endswith("_slow") for variable in optimizer.variables) == 3
+
+
+@pytest.mark.parametrize("arguments, named", [
+    ({"momentum": 1.0}, "momentum"), ({"momentum": 0.9, "l2": -1.0}, "l2"),
+    ({"momentum": 0.9, "lookahead_every": 2.5}, "lookahead_every"),
+    ({"momentum": 0.9, "total_steps": 0}, "total_steps"),
+    ({"momentum": 0.9, "scales": {"shift": 0.0}}, "shift")])
+def test_bad_settings_are_refused_by_name(arguments, named):
+    with pytest.raises(ValueError, match=named):
+        airbench_sgd.AirbenchSGD(RATE, **arguments)
