@@ -1,7 +1,9 @@
 """Start-up benchmark: from `streamlit run app.py` to the Dataset grid visible in Chromium.
 
-Target (issue 2): 4 s or less with a warm decoded cache. The baseline, measured in the
-same run, is a hello-world Streamlit app (the floor for any Streamlit start-up here).
+Targets: 4 s or less with a warm decoded cache (issue 2), and at most 1.5 times the
+baseline (issue 18). The baseline, measured in the same run, is a hello-world Streamlit app
+(the floor for any Streamlit start-up here). "Grid visible" means every tile's picture has
+loaded and decoded, not just the grid's element being there.
 
     CIFAR10_PATH=../shared/datasets/cifar-10-python.tar.gz python bench/bench_startup.py
 """
@@ -23,10 +25,22 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
 
 HELLO = 'import streamlit as st\nst.title("Hello")\n'
+RATIO_TARGET = 1.5
+#: The Dataset grid (cifar_core/ui/tile_grid.py): its tiles inside the component's shadow
+#: root, which Playwright's CSS selectors pierce.
+GRID = '[role="group"][aria-label^="Grid of CIFAR-10 images"]'
+#: The grid counts as visible once every tile's picture has loaded and decoded, not when
+#: the (still empty or half-drawn) element appears.
+TILES_DRAWN = """grid => {
+  const images = [...grid.querySelectorAll("img")];
+  return images.length > 0 && images.every(image => image.complete && image.naturalWidth > 0);
+}"""
 
 
-def time_to_visible(browser, script, path, selector, workdir):
-    """Seconds from launching `streamlit run script` to `selector` visible at `path`."""
+def time_to_visible(browser, script, path, selector, workdir, drawn=None):
+    """Seconds from launching `streamlit run script` to `selector` visible at `path` and,
+    given `drawn` (a JavaScript predicate on the element), to `drawn` holding, checked on
+    every animation frame."""
     port = free_port()
     started = time.perf_counter()
     server = subprocess.Popen(
@@ -43,7 +57,9 @@ def time_to_visible(browser, script, path, selector, workdir):
                 if time.perf_counter() - started > 60:
                     raise
                 time.sleep(0.1)
-        page.wait_for_selector(selector, state="visible", timeout=60_000)
+        element = page.wait_for_selector(selector, state="visible", timeout=60_000)
+        if drawn is not None:
+            page.wait_for_function(drawn, arg=element, polling="raf", timeout=60_000)
         elapsed = time.perf_counter() - started
         page.close()
         return elapsed
@@ -66,12 +82,11 @@ def main():
     with tempfile.TemporaryDirectory() as hello_dir, sync_playwright() as playwright:
         Path(hello_dir, "hello.py").write_text(HELLO)
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        grid = '[role="figure"][aria-label^="Grid of CIFAR-10 images"] .js-plotly-plot'
         # One untimed start warms the decoded-dataset cache and the OS file cache.
-        time_to_visible(browser, "app.py", "dataset", grid, PROJECT_ROOT)
+        time_to_visible(browser, "app.py", "dataset", GRID, PROJECT_ROOT, TILES_DRAWN)
         baseline = [time_to_visible(browser, "hello.py", "", "h1", hello_dir)
                     for _ in range(arguments.repeats)]
-        app = [time_to_visible(browser, "app.py", "dataset", grid, PROJECT_ROOT)
+        app = [time_to_visible(browser, "app.py", "dataset", GRID, PROJECT_ROOT, TILES_DRAWN)
                for _ in range(arguments.repeats)]
         browser.close()
 
@@ -80,7 +95,9 @@ def main():
           f"(median of {len(baseline)})")
     print(f"CIFAR-10 Explorer, launch to Dataset grid visible   : {ours:.2f} s "
           f"(median of {len(app)})")
-    print(f"ratio to the hello-world floor: {ours / base:.2f}x; target 4 s: "
+    ratio = ours / base
+    print(f"ratio to the hello-world floor: {ratio:.2f}x (target <= {RATIO_TARGET}x: "
+          f"{'met' if ratio <= RATIO_TARGET else 'NOT met'}); target 4 s: "
           f"{'met' if ours <= 4.0 else 'NOT met'}")
 
 

@@ -6,7 +6,7 @@ import streamlit as st
 from cifar_core import ui
 from cifar_core.data import browse
 from cifar_core.display import pictures, plots
-from cifar_core.ui import augmentation_panel, shared_cache
+from cifar_core.ui import augmentation_panel, shared_cache, tile_grid
 
 data = ui.dataset()
 names = data.class_names
@@ -72,45 +72,44 @@ page = controls[4].number_input(
     on_change=grid_changed(ui.url_state("page", 1, options=range(1, pages + 1), cast=int)))
 shown = browse.page_of(indices, page, per_page)
 
-# --- the grid: one mosaic image; a click on a tile selects it -------------------------
-@st.cache_resource(max_entries=32, show_spinner=False)
-def grid_figure(source, split, shown, columns):
-    """(clickable figure, captions) of the images ``shown`` (a tuple of indices) of a split.
-
-    Built once per grid (mosaic, PNG and Plotly figure take about 90 ms), not again when
-    the detail view below changes. ``source`` keys the dataset. The figure is only read
-    (st.plotly_chart serialises a copy), so sessions may share it.
-    """
-    images, labels = data.split(split)
-    captions = [f"{names[labels[index]]} #{index}" for index in shown]
-    grid = pictures.labelled_mosaic(images[list(shown)], captions, columns)
-    x, y = pictures.labelled_tile_centres(len(shown), columns)
-    return plots.clickable_image_figure(grid, x, y, list(shown), captions, marker_size=80), captions
-
-
-def tile_clicked():
-    points = st.session_state.grid_click.selection.points
-    if points:
-        st.session_state.index = int(points[0]["customdata"])
-        ui.set_query(index=st.session_state.index)
-
-
-figure, captions = grid_figure(data.source, split, tuple(shown.tolist()), columns)
-st.plotly_chart(figure, key="grid_click", on_select=tile_clicked, selection_mode="points",
-                width="content", config={"displayModeBar": False},
-                alt="Grid of CIFAR-10 images: " + ", ".join(captions))
-st.caption(f"{len(indices):,} {split} images match; page {page} of {pages}. "
-           "Click an image to look closer.")
-
-# --- one image, down to its pixels -----------------------------------------------------
-st.header("Look closer at one image")
+# --- the grid: a click on a tile (or Enter on it) selects it ---------------------------
+# The image chosen below is settled first, so the grid can mark it.
 choices = [int(index) for index in shown]
 linked = ui.query_value("index", None, cast=int)  # A shared link may name any image.
 if linked is not None and 0 <= linked < len(images) and linked not in choices:
     choices.insert(0, linked)
+index_changed = ui.url_state("index", choices[0], options=choices, cast=int)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def grid_tiles(source, split, shown):
+    """The tiles of the images ``shown`` (a tuple of indices) of a split, made once per
+    grid, not again when the detail view below changes. ``source`` keys the dataset.
+    Sessions share the list; it is only read."""
+    images, labels = data.split(split)
+    captions = [f"{names[labels[index]]} #{index}" for index in shown]
+    return tile_grid.tiles(images[list(shown)], shown, captions)
+
+
+def tile_clicked(index):
+    st.session_state.index = index
+    ui.set_query(index=index)
+
+
+# Charts and code need large browser libraries (Plotly.js, a highlighter): they come once
+# this tab has drawn a grid, so that loading them does not hold the first grid back.
+grid_drawn = tile_grid.tile_grid(grid_tiles(data.source, split, tuple(shown.tolist())), columns,
+                                 key="grid_tiles", on_select=tile_clicked,
+                                 selected=st.session_state.get("index"),
+                                 label=f"Grid of CIFAR-10 images, page {page} of {pages}")
+st.caption(f"{len(indices):,} {split} images match; page {page} of {pages}. "
+           "Click an image (or Tab to it and press Enter) to look closer.")
+
+# --- one image, down to its pixels -----------------------------------------------------
+st.header("Look closer at one image")
 choice = st.selectbox(
     "Image", choices, key="index", format_func=lambda i: f"#{i} · {names[labels[i]]}",
-    on_change=ui.url_state("index", choices[0], options=choices, cast=int))
+    on_change=index_changed)
 image = images[choice]
 region_size = 6
 left, middle, right = st.columns([2, 3, 3])
@@ -129,24 +128,27 @@ right.image(pictures.mosaic(pictures.channel_images(image), 3, gap=4, scale=4),
 
 block = image[row:row + region_size, column:column + region_size,
               pictures.CHANNEL_NAMES.index(channel)]
-stored, scaled = st.columns(2)
-# Figures are built once per server (shared_cache): a class looks at the same image.
-stored.plotly_chart(shared_cache.figure(plots.pixel_values_figure, block, top=row, left=column,
-                    title=f"Stored {channel} values: uint8, 0-255"), key="stored")
-scaled.plotly_chart(shared_cache.figure(plots.pixel_values_figure, browse.normalise(block),
-                    top=row, left=column, decimals=2,
-                    title="What the model sees: value / 255.0, 0.0-1.0"), key="scaled")
-st.code(f"x_{split}[{choice}].shape   # {image.shape}: height, width, channels\n"
-        f"x_{split}[{choice}].dtype   # {image.dtype}, values {image.min()} to {image.max()}\n"
-        f"x = x_{split}[{choice}] / 255.0   # float, {image.min() / 255:.3f} to "
-        f"{image.max() / 255:.3f}",
-        language="python")
-st.plotly_chart(shared_cache.figure(plots.histogram_figure, image), key="histogram")
+if grid_drawn:
+    stored, scaled = st.columns(2)
+    # Figures are built once per server (shared_cache): a class looks at the same image.
+    stored.plotly_chart(shared_cache.figure(
+        plots.pixel_values_figure, block, top=row, left=column,
+        title=f"Stored {channel} values: uint8, 0-255"), key="stored")
+    scaled.plotly_chart(shared_cache.figure(
+        plots.pixel_values_figure, browse.normalise(block), top=row, left=column, decimals=2,
+        title="What the model sees: value / 255.0, 0.0-1.0"), key="scaled")
+    st.code(f"x_{split}[{choice}].shape   # {image.shape}: height, width, channels\n"
+            f"x_{split}[{choice}].dtype   # {image.dtype}, values {image.min()} to {image.max()}\n"
+            f"x = x_{split}[{choice}] / 255.0   # float, {image.min() / 255:.3f} to "
+            f"{image.max() / 255:.3f}",
+            language="python")
+    st.plotly_chart(shared_cache.figure(plots.histogram_figure, image), key="histogram")
 
 # --- what augmentation does (TensorFlow only once asked for) ---------------------------
 augmentation_panel.augmentation_section(image, f"{split} image {choice}, a {names[labels[choice]]}")
 
 # --- class statistics -------------------------------------------------------------------
 st.header("Images per class")
-counts = browse.class_counts(data.y_train, data.y_test, names)
-st.plotly_chart(shared_cache.figure(plots.class_counts_figure, counts), key="counts")
+if grid_drawn:
+    counts = browse.class_counts(data.y_train, data.y_test, names)
+    st.plotly_chart(shared_cache.figure(plots.class_counts_figure, counts), key="counts")

@@ -4,7 +4,6 @@ Pure NumPy/pandas so the Dataset page stays a thin layer of widgets over these.
 """
 
 import numpy as np
-import pandas as pd
 
 #: Grid sizes offered on the Dataset page: columns x rows.
 GRID_SIZES = (4, 6, 8, 10)
@@ -50,6 +49,8 @@ def class_counts(train_labels, test_labels, class_names):
         split: np.bincount(np.asarray(labels), minlength=len(class_names))
         for split, labels in (("train", train_labels), ("test", test_labels))
     }
+    import pandas as pd  # here, not at the top: the Dataset grid comes before pandas' 0.2 s
+
     frame = pd.DataFrame(counts, index=list(class_names))
     frame.index.name = "class"
     return frame

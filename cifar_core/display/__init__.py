@@ -1,7 +1,8 @@
 """Arrays and numbers turned into what a page shows; no I/O, no Streamlit, no TensorFlow.
 
-- ``pictures``: NumPy pictures: mosaics, upscaling, colour maps, outlines, overlays, PNG bytes.
-- ``plots``: Plotly figures: charts, heat maps, the clickable image grid.
+- ``pictures``: NumPy pictures: mosaics, upscaling, colour maps, outlines, overlays, PNG bytes
+  and data URIs.
+- ``plots``: Plotly figures: charts, heat maps.
 - ``embedding_map``: the embedding map: WebGL dots per class, mistakes as crosses, clicks to
   image indices.
 - ``histogram_plots``: value histograms over a grey baseline and their spread over epochs.

@@ -5,6 +5,7 @@ and upscaled with nearest neighbour, so pixels stay crisp and the browser receiv
 image. No I/O and no Streamlit, so every picture can be checked in a unit test.
 """
 
+import base64
 import io
 
 import numpy as np
@@ -136,15 +137,6 @@ def labelled_mosaic(images, captions, columns, *, scale=3, gap=4, caption_height
     return np.asarray(canvas)
 
 
-def labelled_tile_centres(count, columns, *, size=32, scale=3, gap=4, caption_height=16):
-    """(x, y) pixel centres of the image part of each tile of ``labelled_mosaic``."""
-    positions = np.arange(count)
-    rows, cols = np.divmod(positions, columns)
-    x = cols * (size * scale + gap) + size * scale / 2
-    y = rows * (size * scale + caption_height + gap) + size * scale / 2
-    return x, y
-
-
 def outline(image, top, left, size, *, color=(255, 220, 0), width=1):
     """A copy of an RGB image with a rectangle drawn around a region.
 
@@ -208,3 +200,9 @@ def png_bytes(image, *, compress_level=1):
     Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG",
                                                             compress_level=compress_level)
     return buffer.getvalue()
+
+
+def png_data_uri(image):
+    """An RGB uint8 image as a ``data:image/png;base64,...`` URI, for HTML that carries its
+    pictures inline (the Dataset grid's tiles) instead of fetching them."""
+    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")

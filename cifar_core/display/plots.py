@@ -1,38 +1,14 @@
-"""Arrays and tables to Plotly figures: charts, heat maps, clickable image grids.
+"""Arrays and tables to Plotly figures: charts and heat maps.
 
 No I/O and no Streamlit here, so every figure a page shows can be built and checked in a
 unit test. Pictures made of pixels (mosaics, colour maps) live in ``cifar_core.pictures``.
 """
 
-import base64
-
 import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 
-from cifar_core.display.pictures import CHANNEL_NAMES, png_bytes
-
-
-def clickable_image_figure(image, x, y, customdata, hover, *, marker_size=40):
-    """One image with invisible markers at (x, y) that report ``customdata`` when clicked.
-
-    The image is sent PNG-encoded once; the markers turn a click on a tile into a
-    Streamlit selection event.
-    """
-    height, width = image.shape[:2]
-    figure = go.Figure(go.Image(source=_png_data_uri(image), hoverinfo="skip"))
-    figure.add_scatter(x=x, y=y, mode="markers", customdata=customdata, hovertext=hover,
-                       hoverinfo="text", showlegend=False,
-                       marker=dict(size=marker_size, symbol="square", opacity=0.01))
-    figure.update_layout(width=width, height=height, margin=dict(t=0, b=0, l=0, r=0),
-                         clickmode="event+select", hovermode="closest",
-                         xaxis=dict(visible=False, range=[0, width]),
-                         yaxis=dict(visible=False, range=[height, 0], scaleanchor="x"))
-    return figure
-
-
-def _png_data_uri(image):
-    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode()
+from cifar_core.display.pictures import CHANNEL_NAMES
 
 
 def class_counts_figure(counts, *, title="Images per class in each split"):

@@ -5,6 +5,8 @@
 - ``dataset_panel``: the server's cached dataset, or how to get it (path, cache, download).
 - ``model_picker``: the model selectbox over the catalogue; loaded models cached per server.
 - ``picture_display``: NumPy pictures shown as lossless PNGs.
+- ``tile_grid``: the Dataset page's clickable grid of images (a components v2 component);
+  it says once a tab has drawn it, so charts needing Plotly.js can wait.
 - ``task_panel``, ``job_panel``: progress of background work (page tasks; training runs and
   the queue before them).
 - ``image_picker``: the Layers page's image: dataset index, random pick, or an upload.

@@ -14,10 +14,10 @@ copy (projector mode too), which is all pages do with them.
 
 import collections
 import hashlib
+import sys
 import threading
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 #: At most this many figures and PNGs are kept (least recently used go first), and at most
@@ -33,13 +33,15 @@ def content_key(*values):
     values. TypeError for anything else (a figure
     keyed on an object whose content we cannot read would be shared wrongly)."""
     digest = hashlib.blake2b(digest_size=20)
+    # A pandas table exists only once pandas is imported: do not import it (0.2 s) to ask.
+    pd = sys.modules.get("pandas")
 
     def add(value):
         if isinstance(value, np.ndarray):
             array = np.ascontiguousarray(value)
             digest.update(f"array{array.shape}{array.dtype.str}".encode())
             digest.update(array.view(np.uint8).reshape(-1) if array.size else b"")
-        elif isinstance(value, (pd.DataFrame, pd.Series)):
+        elif pd is not None and isinstance(value, (pd.DataFrame, pd.Series)):
             columns = list(value.columns) if isinstance(value, pd.DataFrame) else value.name
             add((type(value).__name__, str(columns), value.index.name))
             add(pd.util.hash_pandas_object(value, index=True).to_numpy())

@@ -5,6 +5,7 @@ errors the same way, and a change to AppTest's element tree is fixed once.
 """
 
 import io
+import json
 
 from PIL import Image
 from streamlit.testing.v1 import AppTest
@@ -44,6 +45,37 @@ def check_ok(app):
     """Fail with the page's own message if it raised or showed an error."""
     assert not app.exception, app.exception
     assert not app.error, [error.value for error in app.error]
+
+
+def component(app, key):
+    """The custom component (``st.components.v2``) mounted with ``key``: AppTest shows it
+    as an element it does not know, whose ``proto`` holds the data sent to the browser."""
+    found = [element for element in app.get("bidi_component") if element.key == key]
+    assert len(found) == 1, f"{len(found)} components with key {key!r}"
+    return found[0]
+
+
+def component_data(app, key):
+    """The JSON data the page sent to the component mounted with ``key``."""
+    proto = component(app, key).proto
+    return json.loads(proto.mixed.json if proto.WhichOneof("data") == "mixed" else proto.json)
+
+
+def trigger_component(app, key, event, value):
+    """Run the page as after the browser's ``setTriggerValue(event, value)`` in the component
+    mounted with ``key`` (AppTest has no way to click inside one), keeping every other
+    widget's value; returns ``app``.
+
+    The frontend sends a component's triggers as one JSON list under an internal widget id
+    derived from the component's; the callbacks named ``on_<event>_change`` run first.
+    """
+    from streamlit.components.v2.bidi_component.main import _make_trigger_id
+
+    states = app._tree.get_widget_states()
+    state = states.widgets.add()
+    state.id = _make_trigger_id(component(app, key).proto.id, "events")
+    state.json_trigger_value = json.dumps([{"event": event, "value": value}])
+    return app._run(states)
 
 
 def png_bytes(color, size):

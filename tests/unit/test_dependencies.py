@@ -52,6 +52,7 @@ WITHOUT_TENSORFLOW = [
     "cifar_core.training.run_mirror", "cifar_core.training.run_control",
     "cifar_core.training.start_estimates",
     "cifar_core.training.process_child", "cifar_core.ui.shared_cache", "cifar_core.ui.tab_identity",
+    "cifar_core.ui.tile_grid",
 ]
 
 

@@ -1,5 +1,9 @@
+import base64
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from cifar_core.display import pictures
 
@@ -67,10 +71,10 @@ def test_heat_map_overlay_colours_seen_pixels_and_dims_unseen_ones():
         pictures.heat_map_overlay(image, heat[:, :2])
 
 
-def test_tile_centres_fall_inside_their_tiles():
-    images = np.zeros((5, 32, 32, 3), np.uint8)
-    images[3] = 200  # row 1, column 0 with 3 columns
-    grid = pictures.labelled_mosaic(images, ["x"] * 5, 3, scale=3, gap=4, caption_height=16)
-    x, y = pictures.labelled_tile_centres(5, 3, scale=3, gap=4, caption_height=16)
-    assert grid[int(y[3]), int(x[3])].tolist() == [200, 200, 200]
-    assert grid[int(y[4]), int(x[4])].tolist() == [0, 0, 0]
+def test_png_data_uri_holds_the_exact_pixels():
+    image = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    uri = pictures.png_data_uri(image)
+    prefix = "data:image/png;base64,"
+    assert uri.startswith(prefix)
+    decoded = Image.open(io.BytesIO(base64.b64decode(uri.removeprefix(prefix))))
+    assert decoded.format == "PNG" and np.array_equal(np.asarray(decoded), image)

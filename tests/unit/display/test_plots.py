@@ -28,15 +28,6 @@ def test_top_k_figure_puts_the_likeliest_on_top():
         plots.top_k_figure([])
 
 
-def test_clickable_image_figure_reports_customdata():
-    image = np.zeros((40, 60, 3), np.uint8)
-    figure = plots.clickable_image_figure(image, [10, 30], [20, 20], [7, 9], ["a", "b"])
-    picture, markers = figure.data
-    assert picture.source.startswith("data:image/png;base64,")
-    assert list(markers.customdata) == [7, 9] and figure.layout.clickmode == "event+select"
-    assert figure.layout.width == 60 and figure.layout.height == 40
-
-
 @pytest.mark.parametrize("make", [
     lambda: plots.class_counts_figure(pd.DataFrame({"train": [5, 5], "test": [1, 1]},
                                                    index=["cat", "dog"])),
