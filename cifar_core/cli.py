@@ -21,6 +21,7 @@ import argparse
 import os
 import shlex
 import sys
+import textwrap
 from pathlib import Path
 
 from cifar_core import cli_progress
@@ -43,6 +44,13 @@ def _positive_int(text):
     return value
 
 
+class _KeepNamesWhole(argparse.RawDescriptionHelpFormatter):
+    """Wraps help text between words only: "fast-cosine" stays whole on one line."""
+
+    def _split_lines(self, text, width):
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+
 def _one_of(names):
     """``names`` as help text: "a, b or c"."""
     names = list(names)
@@ -56,7 +64,7 @@ def build_parser():
 
     presets = "\n".join(f"  {train_config.describe(name)}" for name in train_config.PRESETS)
     train = commands.add_parser("train", help="train a model into a new run folder",
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                formatter_class=_KeepNamesWhole,
                                 epilog=f"presets:\n{presets}")
     train.add_argument("--preset", default="fast", choices=train_config.PRESETS, metavar="NAME",
                        help=f"the recipe to start from: {_one_of(train_config.PRESETS)} "

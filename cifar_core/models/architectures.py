@@ -80,10 +80,12 @@ def build_fast(dtype=None, *, widths=FAST_WIDTHS, name="fast"):
     the later layers learn quickly. Batch norm after each pooling keeps large learning
     rates stable; global max pooling keeps the head small (see README's benchmarks).
     """
-    images, x = _input_and_rescaling(dtype)
+    # The whitening stem computes in float32 whatever the precision: in bfloat16 its faint,
+    # fine patterns carried 17-19% rounding noise (measured on the real images).
+    images, x = _input_and_rescaling("float32")
     x = layers.Conv2D(FAST_WHITENING_FILTERS, 2, padding="valid", name="conv1",
-                      dtype=dtype)(x)  # -> 31x31
-    x = layers.Activation("gelu", name="gelu1", dtype=dtype)(x)
+                      dtype="float32")(x)  # -> 31x31
+    x = layers.Activation("gelu", name="gelu1", dtype="float32")(x)
     conv_index, norm_index = 1, 0
     for block, width in enumerate(widths, start=1):
         for position in range(2):

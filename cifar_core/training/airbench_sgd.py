@@ -18,27 +18,33 @@ maps a path to the step from which it no longer changes (its momentum kept, as P
 does for a parameter whose ``requires_grad`` is turned off): batch norm's scale from step
 0, the whitening layer's bias after its first epochs.
 
-With ``lookahead_every`` (airbench: 5), every that many steps a slow copy of the weights
-(and of the batch-norm statistics passed as ``averaged``) moves towards the fast ones by
-``1 - decay``, ``decay = 0.95**5 * (step / total_steps)**3``, and the fast weights jump back
-to it; at ``total_steps`` the weights become the slow copy. The slow copies are optimizer
-variables, so checkpoints keep them and a resumed run goes on bit for bit.
+With ``lookahead_every`` (airbench: 5), from epoch ``lookahead_start_epoch`` on (airbench:
+3, counted from 0, ``steps_per_epoch`` steps each; a shorter run never averages) a slow copy
+of the weights (and of the batch-norm statistics passed as ``averaged``) is taken at the
+first such step, then every that many steps moves towards the fast ones by ``1 - decay``,
+``decay = 0.95**5 * (step / total_steps)**3``, and the fast weights jump back to it; at the
+end of every epoch from then on, and at ``total_steps``, the weights become the slow copy.
+The slow copies are optimizer variables, so checkpoints keep them and a resumed run goes
+on bit for bit.
 """
 
 from cifar_core.backend import keras
 
 ops = keras.ops
 
-#: airbench94's Lookahead: how often, and the largest pull back to the slow weights.
+#: airbench94's Lookahead: how often, the largest pull back to the slow weights, and the
+#: epoch it starts in.
 LOOKAHEAD_EVERY = 5
 LOOKAHEAD_DECAY = 0.95 ** 5
+LOOKAHEAD_START_EPOCH = 3
 
 
 class AirbenchSGD(keras.optimizers.Optimizer):
     """Nesterov SGD with L2 weight decay, per-variable rates and freezing, and Lookahead."""
 
     def __init__(self, learning_rate, *, momentum, l2=0.0, scales=None,
-                 frozen_from=None, lookahead_every=0, total_steps=1, averaged=(),
+                 frozen_from=None, lookahead_every=0, total_steps=1, steps_per_epoch=None,
+                 lookahead_start_epoch=LOOKAHEAD_START_EPOCH, averaged=(),
                  name="airbench_sgd", **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         if not 0.0 <= momentum < 1.0:
@@ -57,6 +63,11 @@ class AirbenchSGD(keras.optimizers.Optimizer):
         self.momentum, self.l2 = float(momentum), float(l2)
         self.scales, self.frozen_from = scales, dict(frozen_from or {})
         self.lookahead_every, self.total_steps = lookahead_every, total_steps
+        self.steps_per_epoch = steps_per_epoch or total_steps
+        # The first Lookahead step: the first multiple of lookahead_every in the start epoch.
+        start = lookahead_start_epoch * self.steps_per_epoch
+        self.first_lookahead = (start // lookahead_every + 1) * lookahead_every \
+            if lookahead_every else 0
         self.averaged = [variable for variable in averaged
                          if "float" in str(variable.dtype)]  # not seed states or counters
 
@@ -99,18 +110,24 @@ class AirbenchSGD(keras.optimizers.Optimizer):
         return result
 
     def _lookahead(self):
-        step = ops.cast(self.iterations, "float32")
-        progress = ops.minimum(step / float(self.total_steps), 1.0)
-        decay = LOOKAHEAD_DECAY * progress ** 3
-        due = ops.equal(ops.mod(self.iterations, self.lookahead_every), 0)
-        last = ops.equal(self.iterations, self.total_steps)
+        steps = self.iterations  # steps done, this one included
+        progress = ops.minimum(ops.cast(steps, "float32") / float(self.total_steps), 1.0)
+        # At the first Lookahead step decay 0 takes the slow copy; before it, nothing moves.
+        decay = ops.where(ops.equal(steps, self.first_lookahead), 0.0,
+                          LOOKAHEAD_DECAY * progress ** 3)
+        started = ops.greater_equal(steps, self.first_lookahead)
+        due = ops.logical_and(started, ops.equal(ops.mod(steps, self.lookahead_every), 0))
+        # airbench's decay=1.0 pulls: the weights become the slow copy at each epoch's end.
+        epoch_end = ops.logical_and(
+            started, ops.equal(ops.mod(steps, self.steps_per_epoch), 0))
+        last = ops.logical_and(started, ops.logical_or(epoch_end,
+                                                       ops.equal(steps, self.total_steps)))
         fast = self._trainable_variables + self.averaged
         assert len(fast) == len(self.slow), "slow copies out of step with the weights"
         for variable, slow in zip(fast, self.slow):
             pulled = slow + (1.0 - decay) * (ops.cast(variable, "float32") - slow)
             new_slow = ops.where(due, pulled, slow)
             self.assign(slow, new_slow)
-            # At the last step the weights become the slow copy (airbench's decay=1.0 pull).
             self.assign(variable, ops.where(ops.logical_or(due, last),
                                             ops.cast(new_slow, variable.dtype), variable))
 
@@ -119,5 +136,7 @@ class AirbenchSGD(keras.optimizers.Optimizer):
         config.update({"momentum": self.momentum, "l2": self.l2,
                        "scales": self.scales, "frozen_from": self.frozen_from,
                        "lookahead_every": self.lookahead_every,
-                       "total_steps": self.total_steps})
+                       "total_steps": self.total_steps,
+                       "steps_per_epoch": self.steps_per_epoch,
+                       "first_lookahead": self.first_lookahead})
         return config

@@ -90,7 +90,8 @@ def _airbench_optimizer(config, model, rate, steps_per_epoch):
         rate, momentum=config.momentum, l2=config.weight_decay, scales=scales,
         frozen_from=frozen_from,
         lookahead_every=airbench_sgd.LOOKAHEAD_EVERY if config.lookahead else 0,
-        total_steps=max(1, steps_per_epoch * config.epochs), averaged=averaged)
+        total_steps=max(1, steps_per_epoch * config.epochs), steps_per_epoch=steps_per_epoch,
+        averaged=averaged)
 
 
 def _trains_whitening_bias(config):
@@ -124,6 +125,8 @@ def build_for(config, images, segments=()):
                                           precision=effective_precision(config))
     if config.model in architectures.WHITENED:
         fast_init.init_whitening(model, images, standardised=config.whitening == "standardised")
+        if config.optimizer == "nesterov-l2":  # airbench's start, as PyTorch draws it
+            fast_init.init_like_pytorch(model)
         fast_init.init_identity(model)
         # Its optimizer trains the bias alone, and only for the first epochs.
         model.get_layer("conv1").trainable = _trains_whitening_bias(config)

@@ -76,7 +76,7 @@ def test_views_of_the_selected_image_come_on_demand_and_new_draws_change_them(ap
     name = app.selectbox(key="index").format_func(7).split(" · ")[1]
     assert [caption for caption, _ in shown] == [
         f"test image 7, a {name}: the original",
-        "What the fast-small and minute recipes show the network in 12 epochs"]
+        "What the fast, fast-small and minute recipes show the network in 12 epochs"]
     app.run()  # the same draws on a rerun
     assert augmentation_pictures(app) == shown
     next(button for button in app.button if button.label == "New draws").click().run()

@@ -1,6 +1,7 @@
 """How the fast nets start: whitening conv1, identity 3x3 convolutions."""
 
 import numpy as np
+import pytest
 
 from cifar_core.backend import keras
 from cifar_core.models import architectures, fast_init
@@ -43,3 +44,22 @@ def test_identity_start_passes_each_input_channel_through():
     np.testing.assert_allclose(passed, image, atol=1e-6)  # the convolution is the identity
     conv1 = keras.ops.convert_to_numpy(model.get_layer("conv1").kernel)
     assert np.abs(conv1).sum() > 0 and conv1.shape == (2, 2, 3, 24)  # conv1 is not touched
+
+
+def test_pytorch_start_draws_within_one_over_root_fan_in():
+    model = architectures.build_model("fast-small", seed=0)
+    fast_init.init_like_pytorch(model)
+    for name in ("conv2", "conv7", "dense1"):
+        kernel = keras.ops.convert_to_numpy(model.get_layer(name).kernel)
+        fan_in = int(np.prod(kernel.shape[:-1]))
+        limit = 1 / np.sqrt(fan_in)
+        assert np.abs(kernel).max() <= limit
+        assert np.abs(kernel).max() > 0.9 * limit  # drawn across the whole range
+        assert kernel.std() == pytest.approx(limit / np.sqrt(3), rel=0.1)
+
+
+def test_the_whitening_stem_computes_in_float32_under_bfloat16():
+    model = architectures.build_model("fast", precision="mixed_bfloat16")
+    assert [model.get_layer(name).compute_dtype for name in ("rescaling", "conv1", "gelu1")] \
+        == ["float32"] * 3
+    assert model.get_layer("conv2").compute_dtype == "bfloat16"

@@ -21,12 +21,13 @@ def gradients(step):
             np.array([-0.05, 0.07], "float32") * (step + 1)]
 
 
-def torch_sgd(weights, step_grads, scales, frozen_from, steps, lookahead=None, total=None):
+def torch_sgd(weights, step_grads, scales, frozen_from, steps, lookahead=None, total=None,
+              per_epoch=None, start_epoch=0):
     """PyTorch's SGD step for step: decay into the gradient, Nesterov, per-group rates;
-    a frozen parameter keeps its value and momentum; Lookahead as airbench94's."""
+    a frozen parameter keeps its value and momentum; Lookahead as airbench94's main()."""
     weights = [np.array(weight, "float64") for weight in weights]
     buffers = [np.zeros_like(weight) for weight in weights]
-    slow = [weight.copy() for weight in weights]
+    slow = None
     for step in range(steps):
         for index, gradient in enumerate(step_grads(step)):
             if step >= frozen_from.get(index, steps + 1):
@@ -36,12 +37,17 @@ def torch_sgd(weights, step_grads, scales, frozen_from, steps, lookahead=None, t
             buffers[index] = MOMENTUM * buffers[index] + gradient
             weights[index] = weights[index] - RATE * scale * (gradient + MOMENTUM * buffers[index])
         done = step + 1
-        if lookahead and done % lookahead == 0:
-            decay = 0.95 ** 5 * (done / total) ** 3
-            for index, weight in enumerate(weights):
-                slow[index] += (1 - decay) * (weight - slow[index])
-                weights[index] = slow[index].copy()
-        if lookahead and done == total:
+        epoch = step // per_epoch if per_epoch else 0
+        if lookahead and epoch >= start_epoch and done % lookahead == 0:
+            if slow is None:
+                slow = [weight.copy() for weight in weights]
+            else:
+                decay = 0.95 ** 5 * (done / total) ** 3
+                for index, weight in enumerate(weights):
+                    slow[index] += (1 - decay) * (weight - slow[index])
+                    weights[index] = slow[index].copy()
+        epoch_over = per_epoch and done % per_epoch == 0
+        if slow is not None and (epoch_over or done == total):
             weights = [copy.copy() for copy in slow]
     return weights
 
@@ -70,25 +76,39 @@ def test_a_variable_frozen_from_a_step_keeps_its_value_from_there():
     np.testing.assert_allclose(shift, after_three, rtol=1e-5)  # moved in steps 0-2 only
 
 
-def test_lookahead_pulls_back_to_the_slow_weights_and_ends_on_them():
+@pytest.mark.parametrize("steps", [10, 13])  # ends mid-epoch; on the last step
+def test_lookahead_from_its_start_epoch_pulls_back_and_ends_each_epoch_on_the_slow_copy(steps):
+    # 4 steps an epoch, from epoch 1 (steps 5-8): the copy at step 6, pulls at 8, 10 and 12,
+    # and the weights set to the slow copy at the epochs' ends (steps 8, 12) and at 13.
     optimizer = airbench_sgd.AirbenchSGD(RATE, momentum=MOMENTUM, l2=L2, lookahead_every=2,
-                                         total_steps=5)
-    expected = torch_sgd([w.numpy() for w in variables()], gradients, {}, {}, 5,
-                         lookahead=2, total=5)
-    plain = torch_sgd([w.numpy() for w in variables()], gradients, {}, {}, 5)
-    mine = run(optimizer, 5)
+                                         total_steps=13, steps_per_epoch=4,
+                                         lookahead_start_epoch=1)
+    expected = torch_sgd([w.numpy() for w in variables()], gradients, {}, {}, steps,
+                         lookahead=2, total=13, per_epoch=4, start_epoch=1)
+    plain = torch_sgd([w.numpy() for w in variables()], gradients, {}, {}, steps)
+    mine = run(optimizer, steps)
     for value, theirs in zip(mine, expected):
         np.testing.assert_allclose(value, theirs, rtol=1e-5, atol=1e-6)
     assert not np.allclose(mine[0], plain[0])  # the averaging changed the outcome
+
+
+def test_a_run_too_short_to_reach_the_start_epoch_never_averages():
+    optimizer = airbench_sgd.AirbenchSGD(RATE, momentum=MOMENTUM, l2=L2, lookahead_every=2,
+                                         total_steps=6, steps_per_epoch=3)  # starts in epoch 3
+    plain = torch_sgd([w.numpy() for w in variables()], gradients, {}, {}, 6)
+    for value, theirs in zip(run(optimizer, 6), plain):
+        np.testing.assert_allclose(value, theirs, rtol=1e-5, atol=1e-6)
 
 
 def test_lookahead_averages_the_extra_variables_it_is_given():
     statistic = keras.Variable(np.array([2.0], "float32"), name="moving_mean",
                                trainable=False)
     optimizer = airbench_sgd.AirbenchSGD(RATE, momentum=MOMENTUM, lookahead_every=1,
-                                         total_steps=100, averaged=[statistic])
+                                         total_steps=100, lookahead_start_epoch=0,
+                                         averaged=[statistic])
     weights = variables()
     optimizer.apply([keras.ops.convert_to_tensor(g) for g in gradients(0)], list(weights))
+    assert float(statistic.numpy()[0]) == 2.0  # step 1: the slow copy taken
     statistic.assign([4.0])  # as batch norm would move it during the next step
     optimizer.apply([keras.ops.convert_to_tensor(g) for g in gradients(1)], list(weights))
     decay = 0.95 ** 5 * (2 / 100) ** 3

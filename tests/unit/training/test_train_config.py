@@ -52,7 +52,7 @@ def test_augment_help_names_each_presets_way_of_flipping():
 
     assert set(train_config.FLIP_WORDS) == set(train_config.FLIPS)
     assert "every other epoch" in train_config.augment_help("fast-small")
-    assert "at random" in train_config.augment_help("fast")
+    assert "at random" in train_config.augment_help("fast-cosine")
     with pytest.raises(ValueError, match="'bogus'"):
         train_config.augment_help("bogus")
 
