@@ -253,7 +253,7 @@ def preset(name, **overrides):
 
 #: Minutes one epoch of a preset takes on the full training set on the reference machine
 #: (2 CPU cores; README's benchmarks), where measured: the Train page's time estimates.
-EPOCH_MINUTES = {"seed-notebook": 2.8, "fast": 2.5, "fast-cosine": 2.5, "fast-small": 0.6,
+EPOCH_MINUTES = {"seed-notebook": 2.8, "fast": 2.0, "fast-cosine": 2.5, "fast-small": 0.6,
                  "minute": 0.55}
 #: The recipe the Train page starts on (a link's ``?preset=`` chooses another).
 DEFAULT_PRESET = "minute"

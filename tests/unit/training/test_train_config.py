@@ -42,7 +42,7 @@ def test_every_preset_is_described_with_its_own_epochs():
         assert line.startswith(f"{name}: {train_config.PURPOSES[name]} (")
         assert f"({config.epochs} epochs" in line
     assert train_config.describe("fast").endswith(
-        f"about {round(train_config.PRESETS['fast'].epochs * 2.5)} minutes on 2 CPU cores)")
+        f"about {round(train_config.PRESETS['fast'].epochs * 2.0)} minutes on 2 CPU cores)")
     with pytest.raises(ValueError, match="'bogus'"):
         train_config.describe("bogus")
 
