@@ -1,6 +1,7 @@
 """Training speed benchmarks against the seed notebook's recipe, measured in the same run.
 
     python bench/bench_training.py                      # --quick: images/s, seed architecture
+    python bench/bench_training.py --fast               # images/s, fast net: old vs airbench
     python bench/bench_training.py --time-to-accuracy   # training time of fast-small to 69.5%
     python bench/bench_training.py --budget 300         # best test accuracy in a 300 s run
     python bench/bench_training.py --budget 300 --epochs 8 --flip-average   # README's figures
@@ -11,9 +12,12 @@
 NumPy arrays (TensorFlow's own defaults, left alone: on Intel CPUs with AVX512-VNNI, BF16
 or AMX that means oneDNN on; float32, batch 32) and our engine (tf.data, float32 or
 bfloat16 compute) at batch 32 and 64. It prints the CPU's features and whether oneDNN ran
-on each side. It prints images/second and the ratio to the
-baseline. The machine is shared: run it when it is quiet, or repeat it; all ratios are
-within-run, so a busy machine slows both sides, but not always equally.
+on each side. It prints images/second, the ratio to the baseline and the FLOP/s achieved
+against the machine's float32 and bfloat16-AMX peaks (bench/flops.py). --fast does the
+same for the fast net: the earlier fast recipe (fast-cosine, batch 256) as the baseline
+against airbench's (the fast preset, batch 1024). The machine is shared: run it when it
+is quiet, or repeat it; all ratios are within-run, so a busy machine slows both sides,
+but not always equally.
 Needs the real dataset ($CIFAR10_PATH or the usual places).
 """
 
@@ -27,6 +31,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import flops  # noqa: E402 - bench/flops.py, beside this script
 
 NOTEBOOK_ACCURACY = 0.695  # the seed notebook's test accuracy: the time-to-accuracy target
 
@@ -50,7 +56,8 @@ def _timed_batches(keras, warmup):
 
 
 def measure_throughput(mode, batch_size, steps, warmup=5):
-    """Images/second of the seed CNN; runs inside a worker process (see main)."""
+    """(images/second, training FLOPs per image) of the seed CNN, or of the fast net for a
+    ``mode`` naming a fast preset; runs inside a worker process (see main)."""
     from cifar_core import data
     from cifar_core.backend import keras
     from cifar_core.models import architectures
@@ -69,13 +76,19 @@ def measure_throughput(mode, batch_size, steps, warmup=5):
         inputs = images.astype("float32")  # The rescaling layer inside the model divides.
         targets = keras.utils.to_categorical(labels, 10)
         model.fit(inputs, targets, batch_size=batch_size, epochs=1, verbose=0, callbacks=[timer])
+    elif mode in ("fast", "fast-cosine"):  # the preset as it trains: its pipeline and optimizer
+        config = train_config.preset(mode, batch_size=batch_size)
+        model = trainer.build_for(config, images)
+        pipeline = input_pipeline.make_dataset(images, labels, batch_size, shuffle=True,
+                                               augment=True, flip=config.flip)
+        model.fit(pipeline, epochs=1, verbose=0, callbacks=[timer], shuffle=False)
     else:
         precision = "mixed_bfloat16" if mode == "ours-bf16" else "float32"
         config = train_config.preset("seed-notebook", batch_size=batch_size, precision=precision)
         model = trainer.build_for(config, images)
         pipeline = input_pipeline.make_dataset(images, labels, batch_size, shuffle=True)
         model.fit(pipeline, epochs=1, verbose=0, callbacks=[timer], shuffle=False)
-    return timer.images_per_second(batch_size)
+    return timer.images_per_second(batch_size), flops.training_flops(model)
 
 
 def run_worker(mode, batch_size, steps):
@@ -94,30 +107,44 @@ def run_worker(mode, batch_size, steps):
         [sys.executable, __file__, "--worker", mode, str(batch_size), str(steps)],
         env=environment, capture_output=True, text=True, check=True)
     result = json.loads(completed.stdout.strip().splitlines()[-1])
-    return result["images_per_second"], result["onednn"]
+    return result["images_per_second"], result["onednn"], result["flops_per_image"]
 
 
-def quick(steps, repeats):
-    """Seed CNN images/second: the notebook's fit versus our engine, alternating A/B runs."""
+SEED_CASES = [("notebook", 32, "plain fit, TF defaults, float32, batch 32 (baseline)"),
+              ("ours-fp32", 32, "oneDNN + tf.data, float32, batch 32"),
+              ("ours-bf16", 32, "oneDNN + tf.data, bfloat16, batch 32"),
+              ("ours-bf16", 64, "oneDNN + tf.data, bfloat16, batch 64 (seed-fast)")]
+FAST_CASES = [("fast-cosine", 256, "earlier fast recipe, Keras SGD, batch 256 (baseline)"),
+              ("fast", 1024, "airbench recipe, AirbenchSGD, batch 1024 (fast)")]
+
+
+def quick(steps, repeats, fast=False):
+    """Training images/second, alternating A/B runs: the seed CNN (the notebook's fit
+    versus our engine) or, with ``fast``, the fast net (earlier recipe versus airbench's)."""
     from cifar_core import backend
 
-    cases = [("notebook", 32, "plain fit, TF defaults, float32, batch 32 (baseline)"),
-             ("ours-fp32", 32, "oneDNN + tf.data, float32, batch 32"),
-             ("ours-bf16", 32, "oneDNN + tf.data, bfloat16, batch 32"),
-             ("ours-bf16", 64, "oneDNN + tf.data, bfloat16, batch 64 (seed-fast)")]
+    cases = FAST_CASES if fast else SEED_CASES
     results = {case: [] for case in cases}
-    onednn = {}
+    onednn, flops_per_image = {}, {}
     for _ in range(repeats):
         for case in cases:
-            speed, onednn[case] = run_worker(case[0], case[1], steps)
+            speed, onednn[case], flops_per_image[case] = run_worker(case[0], case[1], steps)
             results[case].append(speed)
     baseline = statistics.median(results[cases[0]])
-    print(f"CPU features: {', '.join(backend.cpu_features()) or 'unknown'}")
-    print(f"seed CNN training throughput, median of {repeats} ({steps} batches each):")
+    fp32, amx = flops.peaks()
+    print(f"CPU features: {', '.join(backend.cpu_features()) or 'unknown'}; peaks "
+          + (f"{fp32 / 1e9:.0f} GFLOP/s float32 FMA, {amx / 1e9:.0f} GFLOP/s bfloat16 AMX"
+             if fp32 else "unknown"))
+    print(f"{'fast net' if fast else 'seed CNN'} training throughput, median of {repeats} "
+          f"({steps} batches each):")
     for case in cases:
         speed = statistics.median(results[case])
         state = {True: "oneDNN on", False: "oneDNN off", None: "oneDNN ?"}[onednn[case]]
-        print(f"  {case[2]:<52} {speed:7.0f} images/s  {speed / baseline:4.2f}x  ({state})")
+        achieved = speed * flops_per_image[case]
+        share = (f", {achieved / fp32:.0%} of fp32 / {achieved / amx:.1%} of AMX peak"
+                 if fp32 else "")
+        print(f"  {case[2]:<54} {speed:7.0f} images/s  {speed / baseline:4.2f}x  "
+              f"{achieved / 1e9:4.0f} GFLOP/s{share}  ({state})")
 
 
 class AccuracyClock:
@@ -197,6 +224,8 @@ def report_budget(budget, points, flipped):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="images/s only (the default)")
+    parser.add_argument("--fast", action="store_true",
+                        help="--quick for the fast net: the earlier recipe against airbench's")
     parser.add_argument("--steps", type=int, default=40, help="timed batches per --quick case")
     parser.add_argument("--repeats", type=int, default=2, help="A/B rounds for --quick")
     parser.add_argument("--time-to-accuracy", action="store_true",
@@ -217,10 +246,11 @@ def main():
     arguments = parser.parse_args()
     if arguments.worker:
         mode, batch_size, steps = arguments.worker
-        speed = measure_throughput(mode, int(batch_size), int(steps))
+        speed, flops_per_image = measure_throughput(mode, int(batch_size), int(steps))
         from cifar_core import backend
 
-        print(json.dumps({"images_per_second": speed, "onednn": backend.onednn_enabled()}))
+        print(json.dumps({"images_per_second": speed, "onednn": backend.onednn_enabled(),
+                          "flops_per_image": flops_per_image}))
         return
     from cifar_core.training import train_config
 
@@ -254,8 +284,8 @@ def main():
                                                        train_size=train_size, **recipe),
                                        every=10**9, flip_average=arguments.flip_average)
         report_budget(arguments.budget, points, flipped)
-    if arguments.quick or not (arguments.time_to_accuracy or arguments.budget):
-        quick(arguments.steps, arguments.repeats)
+    if arguments.quick or arguments.fast or not (arguments.time_to_accuracy or arguments.budget):
+        quick(arguments.steps, arguments.repeats, fast=arguments.fast)
 
 
 if __name__ == "__main__":
