@@ -170,6 +170,10 @@ def _train(arguments, argv):
         return _resume(arguments, argv)
     overrides = {name: getattr(arguments, name) for name in OVERRIDES
                  if getattr(arguments, name) is not None}
+    if overrides.get("optimizer", "nesterov-l2") != "nesterov-l2":
+        # As the Train page: airbench's fields belong to its optimizer, another trains
+        # without them (unless asked for by name, which TrainConfig then refuses).
+        overrides = {**train_config.AIRBENCH_FIELDS, **overrides}
     if arguments.design is not None:
         from cifar_core.models import design
 

@@ -77,9 +77,9 @@ with st.expander("New run", expanded=not registry.running(), icon=":material/pla
         field(0, "epochs", "number_input", "Epochs", step=1)
         field(1, "batch_size", "number_input", "Batch size", step=1)
         field(1, "optimizer", "selectbox", "Optimizer", options=train_config.OPTIMIZERS,
-              help="nesterov-l2: airbench's SGD (the fast recipe's), with its faster batch-norm "
-                   "shifts, frozen scales and weight averaging; another optimizer trains "
-                   "without those.")
+              help="nesterov-l2: airbench's SGD, the fast recipe's; that recipe's faster "
+                   "batch-norm shifts, frozen scales and weight averaging come with the fast "
+                   "preset only, and another optimizer trains without them.")
         field(2, "learning_rate", "number_input", "Learning rate", format="%.4f", step=0.001)
         field(2, "train_size", "number_input", f"Training images (0 = all {len(data.x_train):,})",
               step=1000)

@@ -64,10 +64,12 @@ class AirbenchSGD(keras.optimizers.Optimizer):
         self.scales, self.frozen_from = scales, dict(frozen_from or {})
         self.lookahead_every, self.total_steps = lookahead_every, total_steps
         self.steps_per_epoch = steps_per_epoch or total_steps
+        self.lookahead_start_epoch = lookahead_start_epoch
         # The first Lookahead step: the first multiple of lookahead_every in the start epoch.
         start = lookahead_start_epoch * self.steps_per_epoch
         self.first_lookahead = (start // lookahead_every + 1) * lookahead_every \
             if lookahead_every else 0
+        # Variables, not settings: ``get_config`` leaves them out (nothing saves this optimizer).
         self.averaged = [variable for variable in averaged
                          if "float" in str(variable.dtype)]  # not seed states or counters
 
@@ -117,15 +119,20 @@ class AirbenchSGD(keras.optimizers.Optimizer):
                           LOOKAHEAD_DECAY * progress ** 3)
         started = ops.greater_equal(steps, self.first_lookahead)
         due = ops.logical_and(started, ops.equal(ops.mod(steps, self.lookahead_every), 0))
-        # airbench's decay=1.0 pulls: the weights become the slow copy at each epoch's end.
+        # airbench's decay=1.0 pulls: the weights become the slow copy at each epoch's end;
+        # not in epochs shorter than the pulls' spacing (a tiny subset), where that reset
+        # would undo most steps.
         epoch_end = ops.logical_and(
-            started, ops.equal(ops.mod(steps, self.steps_per_epoch), 0))
+            started, ops.equal(ops.mod(steps, self.steps_per_epoch), 0)) \
+            if self.steps_per_epoch >= self.lookahead_every else ops.equal(steps, -1)
+        first = ops.equal(steps, self.first_lookahead)
         last = ops.logical_and(started, ops.logical_or(epoch_end,
                                                        ops.equal(steps, self.total_steps)))
         fast = self._trainable_variables + self.averaged
         assert len(fast) == len(self.slow), "slow copies out of step with the weights"
         for variable, slow in zip(fast, self.slow):
-            pulled = slow + (1.0 - decay) * (ops.cast(variable, "float32") - slow)
+            weight = ops.cast(variable, "float32")
+            pulled = ops.where(first, weight, slow + (1.0 - decay) * (weight - slow))
             new_slow = ops.where(due, pulled, slow)
             self.assign(slow, new_slow)
             self.assign(variable, ops.where(ops.logical_or(due, last),
@@ -138,5 +145,5 @@ class AirbenchSGD(keras.optimizers.Optimizer):
                        "lookahead_every": self.lookahead_every,
                        "total_steps": self.total_steps,
                        "steps_per_epoch": self.steps_per_epoch,
-                       "first_lookahead": self.first_lookahead})
+                       "lookahead_start_epoch": self.lookahead_start_epoch})
         return config

@@ -139,6 +139,8 @@ class TrainConfig:
                 fail(field, "must be True or False")
         if self.bias_lr_scale == 0:
             fail("bias_lr_scale", "must be greater than 0")
+        if self.optimizer == "nesterov-l2" and self.ema:
+            fail("ema", "'nesterov-l2' averages weights with lookahead instead")
         if self.optimizer != "nesterov-l2":
             for field, default in AIRBENCH_FIELDS.items():
                 if getattr(self, field) != default:

@@ -33,7 +33,9 @@ def test_usage_errors_exit_2_with_one_line(argv, words, capsys):
     (["train", "--preset", "demo", "--save", "model.h5"], 2, "--save"),
     (["evaluate", "missing.keras"], 1, "no model file"),
     # airbench's fields need its optimizer: the reason names the field and the optimizer.
-    (["train", "--preset", "fast", "--optimizer", "adam"], 2, "only the 'nesterov-l2'"),
+    (["train", "--preset", "fast", "--optimizer", "adam", "--lookahead"], 2,
+     "only the 'nesterov-l2'"),
+    (["train", "--preset", "fast", "--ema"], 2, "averages weights with lookahead"),
     (["train", "--preset", "demo", "--lookahead"], 2, "lookahead"),
     (["train", "--preset", "fast", "--whitening-bias-epochs", "-1"], 2,
      "whitening_bias_epochs"),

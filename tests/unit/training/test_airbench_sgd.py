@@ -46,7 +46,7 @@ def torch_sgd(weights, step_grads, scales, frozen_from, steps, lookahead=None, t
                 for index, weight in enumerate(weights):
                     slow[index] += (1 - decay) * (weight - slow[index])
                     weights[index] = slow[index].copy()
-        epoch_over = per_epoch and done % per_epoch == 0
+        epoch_over = per_epoch and per_epoch >= lookahead and done % per_epoch == 0
         if slow is not None and (epoch_over or done == total):
             weights = [copy.copy() for copy in slow]
     return weights
@@ -90,6 +90,17 @@ def test_lookahead_from_its_start_epoch_pulls_back_and_ends_each_epoch_on_the_sl
     for value, theirs in zip(mine, expected):
         np.testing.assert_allclose(value, theirs, rtol=1e-5, atol=1e-6)
     assert not np.allclose(mine[0], plain[0])  # the averaging changed the outcome
+
+
+def test_epochs_shorter_than_the_pulls_spacing_keep_their_steps():
+    # A tiny subset: 1 step an epoch. Resetting at every epoch's end would undo 4 steps in 5.
+    optimizer = airbench_sgd.AirbenchSGD(RATE, momentum=MOMENTUM, l2=L2, lookahead_every=2,
+                                         total_steps=9, steps_per_epoch=1,
+                                         lookahead_start_epoch=2)
+    expected = torch_sgd([w.numpy() for w in variables()], gradients, {}, {}, 9,
+                         lookahead=2, total=9, per_epoch=1, start_epoch=2)
+    for value, theirs in zip(run(optimizer, 9), expected):
+        np.testing.assert_allclose(value, theirs, rtol=1e-5, atol=1e-6)
 
 
 def test_a_run_too_short_to_reach_the_start_epoch_never_averages():

@@ -274,13 +274,14 @@ def test_the_command_line_trains_more_and_refuses_what_cannot_continue(tiny_arch
 def test_airbench_recipe_resumes_bit_for_bit_with_its_lookahead_and_frozen_bias(
         tiny_data, tmp_path):
     """The slow weights and the step that freezes the whitening bias live in the optimizer's
-    state: a resumed run must pick both up, or its weights would drift."""
-    config = train_config.preset("fast", model="fast-small", epochs=2, batch_size=20,
+    state: a resumed run must pick both up, or its weights would drift. Five epochs of 10
+    steps: Lookahead runs from step 35, the stop comes after epoch 4 (step 40)."""
+    config = train_config.preset("fast", model="fast-small", epochs=5, batch_size=20,
                                  train_size=200, validation_size=20, seed=3,
                                  whitening_bias_epochs=1)
     whole, _ = recording.train_run(config, tiny_data, runs_directory=tmp_path / "whole")
-    record = stopped_run(tiny_data, tmp_path / "stopped", epoch=0, config=config)
-    assert record.state == "stopped"
+    record = stopped_run(tiny_data, tmp_path / "stopped", epoch=3, config=config)
+    assert record.state == "stopped" and checkpoints.read_meta(record.path)["epoch"] == 4
     recording.train_run(None, tiny_data, runs_directory=tmp_path / "stopped",
                         resume={"run": record.id, "more_epochs": 0})
     resumed = runs.read_run(record.path)

@@ -95,3 +95,8 @@ def test_the_fast_preset_is_airbench94s_recipe():
     # The demos keep the first CPU recipe, which stays available by name.
     assert train_config.PRESETS["fast-small"].optimizer == "nesterov"
     assert train_config.PRESETS["fast-cosine"] == train_config.CPU_RECIPE
+
+
+def test_nesterov_l2_refuses_keras_ema_for_its_own_lookahead():
+    with pytest.raises(ValueError, match=r"TrainConfig\.ema .*lookahead"):
+        train_config.preset("fast", ema=True)
