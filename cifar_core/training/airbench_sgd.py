@@ -113,21 +113,23 @@ class AirbenchSGD(keras.optimizers.Optimizer):
 
     def _lookahead(self):
         steps = self.iterations  # steps done, this one included
-        progress = ops.minimum(ops.cast(steps, "float32") / float(self.total_steps), 1.0)
-        # At the first Lookahead step decay 0 takes the slow copy; before it, nothing moves.
-        decay = ops.where(ops.equal(steps, self.first_lookahead), 0.0,
-                          LOOKAHEAD_DECAY * progress ** 3)
         started = ops.greater_equal(steps, self.first_lookahead)
         due = ops.logical_and(started, ops.equal(ops.mod(steps, self.lookahead_every), 0))
         # airbench's decay=1.0 pulls: the weights become the slow copy at each epoch's end;
         # not in epochs shorter than the pulls' spacing (a tiny subset), where that reset
         # would undo most steps.
-        epoch_end = ops.logical_and(
-            started, ops.equal(ops.mod(steps, self.steps_per_epoch), 0)) \
-            if self.steps_per_epoch >= self.lookahead_every else ops.equal(steps, -1)
-        first = ops.equal(steps, self.first_lookahead)
-        last = ops.logical_and(started, ops.logical_or(epoch_end,
-                                                       ops.equal(steps, self.total_steps)))
+        ends = [ops.equal(steps, self.total_steps)]
+        if self.steps_per_epoch >= self.lookahead_every:
+            ends.append(ops.equal(ops.mod(steps, self.steps_per_epoch), 0))
+        last = ops.logical_and(started, ops.any(ops.stack(ends)))
+        # Most steps touch nothing: the weights are read and written only when due.
+        ops.cond(ops.logical_or(due, last), lambda: self._pull(steps, due), lambda: None)
+
+    def _pull(self, steps, due):
+        """The slow copies pulled toward the weights (``due``) and the weights set to them."""
+        first = ops.equal(steps, self.first_lookahead)  # the slow copy is taken
+        progress = ops.minimum(ops.cast(steps, "float32") / float(self.total_steps), 1.0)
+        decay = LOOKAHEAD_DECAY * progress ** 3
         fast = self._trainable_variables + self.averaged
         assert len(fast) == len(self.slow), "slow copies out of step with the weights"
         for variable, slow in zip(fast, self.slow):
@@ -135,8 +137,7 @@ class AirbenchSGD(keras.optimizers.Optimizer):
             pulled = ops.where(first, weight, slow + (1.0 - decay) * (weight - slow))
             new_slow = ops.where(due, pulled, slow)
             self.assign(slow, new_slow)
-            self.assign(variable, ops.where(ops.logical_or(due, last),
-                                            ops.cast(new_slow, variable.dtype), variable))
+            self.assign(variable, ops.cast(new_slow, variable.dtype))
 
     def get_config(self):
         config = super().get_config()
